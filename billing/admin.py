@@ -1,0 +1,70 @@
+from django.contrib import admin
+
+from .models import EscrowMovement, Invoice, LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Refund
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records are append-only: the admin shows them and never edits them."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LedgerEntryInline(admin.TabularInline):
+    model = LedgerEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ("account", "amount_cents")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "contract", "milestone", "idempotency_key", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("idempotency_key", "memo")
+    inlines = [LedgerEntryInline]
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ("code", "kind", "user", "contract")
+    list_filter = ("kind",)
+    search_fields = ("code",)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("id", "contract", "freelancer", "client", "source", "amount_cents", "paid_at")
+    list_filter = ("source",)
+    list_select_related = ("contract", "freelancer", "client")
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ("id", "contract", "period_start", "period_end", "minutes", "amount_cents", "issued_at")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("id", "payment", "amount_cents", "freelancer_fee_returned_cents", "created_at")
+
+
+@admin.register(EscrowMovement)
+class EscrowMovementAdmin(ReadOnlyAdmin):
+    list_display = ("id", "milestone", "kind", "amount_cents", "client_fee_cents", "created_at")
+    list_filter = ("kind",)

@@ -1,0 +1,59 @@
+from django.db.models import Q, Sum, Value
+from django.db.models.functions import Coalesce
+
+from .models import EscrowMovement, EscrowMovementKind, LedgerAccount, LedgerEntry, Payment, Refund
+
+
+def account_balance_cents(account: LedgerAccount) -> int:
+    return LedgerEntry.objects.filter(account=account).aggregate(total=Coalesce(Sum("amount_cents"), 0))["total"]
+
+
+def refunded_cents(payment: Payment) -> int:
+    return Refund.objects.filter(payment=payment).aggregate(total=Coalesce(Sum("amount_cents"), 0))["total"]
+
+
+def refund_totals(payment: Payment) -> dict[str, int]:
+    return Refund.objects.filter(payment=payment).aggregate(
+        amount=Coalesce(Sum("amount_cents"), 0),
+        freelancer_fee=Coalesce(Sum("freelancer_fee_returned_cents"), 0),
+        client_fee=Coalesce(Sum("client_fee_returned_cents"), 0),
+    )
+
+
+def payments_with_refunds(queryset=None):
+    """Payments annotated with ``refunded_cents`` and ``refundable_cents``, in one query."""
+    queryset = Payment.objects.all() if queryset is None else queryset
+    return queryset.annotate(
+        refunded_cents=Coalesce(Sum("refunds__amount_cents"), Value(0)),
+    )
+
+
+def escrow_totals(milestone) -> dict[str, int]:
+    """Funded, released and returned cents of a milestone, the fee charged with the
+    funding, and the share of that fee already carried by releases and returns."""
+    totals = EscrowMovement.objects.filter(milestone=milestone).aggregate(
+        funded=Coalesce(Sum("amount_cents", filter=Q(kind=EscrowMovementKind.FUND)), 0),
+        released=Coalesce(Sum("amount_cents", filter=Q(kind=EscrowMovementKind.RELEASE)), 0),
+        returned=Coalesce(Sum("amount_cents", filter=Q(kind=EscrowMovementKind.RETURN)), 0),
+        fee_charged=Coalesce(Sum("client_fee_cents", filter=Q(kind=EscrowMovementKind.FUND)), 0),
+        fee_allocated=Coalesce(Sum("client_fee_cents", filter=~Q(kind=EscrowMovementKind.FUND)), 0),
+    )
+    totals["held"] = totals["funded"] - totals["released"] - totals["returned"]
+    return totals
+
+
+def escrow_held_cents(milestone) -> int:
+    return escrow_totals(milestone)["held"]
+
+
+def escrow_held_by_milestone(contract) -> dict[int, int]:
+    """Cents held in escrow for each milestone of a contract, in one query."""
+    rows = (
+        EscrowMovement.objects.filter(milestone__contract=contract)
+        .values("milestone_id")
+        .annotate(
+            funded=Coalesce(Sum("amount_cents", filter=Q(kind=EscrowMovementKind.FUND)), 0),
+            paid_out=Coalesce(Sum("amount_cents", filter=~Q(kind=EscrowMovementKind.FUND)), 0),
+        )
+    )
+    return {row["milestone_id"]: row["funded"] - row["paid_out"] for row in rows}

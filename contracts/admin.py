@@ -1,0 +1,163 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import ValidationError
+
+from contracts_portal.errors import DomainError
+
+from .models import Contract, DiaryEntry, EscrowRefundRequest, Milestone, StateChange
+from .services import contract_force_end
+
+TERMS = ("client", "freelancer", "kind", "hourly_rate_cents", "weekly_hour_limit", "notice_days", "started_at")
+END_FIELDS = (
+    "state", "notice_given_by", "notice_given_at", "notice_effective_at", "end_proposed_by", "end_proposed_at",
+    "ended_at", "ended_by", "end_kind", "end_reason", "end_reason_note",
+)
+
+
+class ForceEndForm(ActionForm):
+    reason = forms.CharField(required=False, label="Reason (shown to both parties)")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MilestoneInline(ReadOnlyInline):
+    model = Milestone
+    fields = ("position", "title", "amount_cents", "state", "funded_at", "submitted_at", "closed_at")
+    readonly_fields = fields
+
+
+class StateChangeInline(ReadOnlyInline):
+    model = StateChange
+    fields = ("created_at", "subject", "subject_id", "transition", "source", "target", "actor", "reason")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "kind", "state", "client", "freelancer", "started_at", "ended_at")
+    list_filter = ("state", "kind", "end_kind")
+    search_fields = ("title", "client__username", "freelancer__username")
+    list_select_related = ("client", "freelancer")
+    date_hierarchy = "started_at"
+    inlines = [MilestoneInline, StateChangeInline]
+    actions = ["force_end"]
+    action_form = ForceEndForm
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return END_FIELDS
+        return TERMS + END_FIELDS
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Force end the selected contracts", permissions=["force_end"])
+    def force_end(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(request, "Give a reason to force contracts to end.", messages.ERROR)
+            return
+        ended = 0
+        for contract in queryset:
+            try:
+                contract_force_end(contract=contract, by=request.user, reason=reason)
+                ended += 1
+            except DomainError as error:
+                self.message_user(request, f"{contract}: {error.message}", messages.ERROR)
+        if ended:
+            self.message_user(request, f"{ended} contract{'s' if ended != 1 else ''} ended.", messages.SUCCESS)
+
+    def has_force_end_permission(self, request):
+        return request.user.has_perm("contracts.force_end_contract")
+
+
+class DiaryEntryAdminForm(forms.ModelForm):
+    class Meta:
+        model = DiaryEntry
+        fields = ("contract", "work_date", "minutes", "memo")
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            if self.instance.pk:
+                DiaryEntry.objects.select_related("contract").get(pk=self.instance.pk).refuse_change()
+            contract = cleaned.get("contract")
+            if contract is not None and contract.diary_locked:
+                contract_entry = DiaryEntry(contract=contract)
+                contract_entry.refuse_change()
+        except DomainError as error:
+            raise ValidationError(error.message) from None
+        return cleaned
+
+
+@admin.register(DiaryEntry)
+class DiaryEntryAdmin(admin.ModelAdmin):
+    form = DiaryEntryAdminForm
+    list_display = ("id", "contract", "work_date", "minutes", "memo", "invoice")
+    list_filter = ("contract__state",)
+    search_fields = ("memo", "contract__title")
+    list_select_related = ("contract",)
+    raw_id_fields = ("contract",)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.contract.diary_locked or obj.is_billed):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        try:
+            queryset.delete()
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ("id", "contract", "title", "amount_cents", "state")
+    list_filter = ("state",)
+    readonly_fields = ("state", "funded_at", "submitted_at", "closed_at")
+    raw_id_fields = ("contract",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EscrowRefundRequest)
+class EscrowRefundRequestAdmin(admin.ModelAdmin):
+    list_display = ("id", "contract", "milestone", "amount_cents", "state", "respond_by")
+    list_filter = ("state",)
+    readonly_fields = [f.name for f in EscrowRefundRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StateChange)
+class StateChangeAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "contract", "subject", "subject_id", "transition", "source", "target", "actor")
+    list_filter = ("subject", "transition")
+    readonly_fields = [f.name for f in StateChange._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

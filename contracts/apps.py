@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ContractsConfig(AppConfig):
+    name = "contracts"
+    verbose_name = "Contracts"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

@@ -1,0 +1,10 @@
+"""The demo accounts that ``make run`` creates and the home page lists."""
+
+DEMO_PASSWORD = "portal-demo-2026"
+
+DEMO_USERS = [
+    {"username": "clara", "name": "Clara Client", "role": "Client on every demo contract"},
+    {"username": "felix", "name": "Felix Freelancer", "role": "Freelancer (hourly and fixed-price)"},
+    {"username": "fiona", "name": "Fiona Freelancer", "role": "Freelancer (fixed-price, one ended contract)"},
+    {"username": "admin", "name": "Ada Admin", "role": "Platform admin (Django admin, force end)"},
+]

@@ -1,0 +1,338 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .rules import allowed_transitions, rule, system_only, transition_refusal
+
+
+class ContractKind(models.TextChoices):
+    HOURLY = "hourly", "Hourly"
+    FIXED = "fixed", "Fixed-price"
+
+
+class ContractState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    ENDING = "ending", "Ending (notice given)"
+    ENDED = "ended", "Ended"
+
+
+OPEN_STATES = (ContractState.ACTIVE, ContractState.PAUSED, ContractState.ENDING)
+
+
+class EndKind(models.TextChoices):
+    PARTY = "party", "Ended by a party"
+    MUTUAL = "mutual", "Ended by mutual agreement (no fault)"
+    NOTICE = "notice", "Ended when the notice period elapsed"
+    FORCED = "forced", "Ended by the platform"
+
+
+class EndReason(models.TextChoices):
+    """The private reason asked for when a contract ends; never shown to the other party."""
+
+    COMPLETED = "completed", "Job completed successfully"
+    NOT_RESPONSIVE = "not_responsive", "The other party was not responsive"
+    UNSUCCESSFUL = "unsuccessful", "Job completed unsuccessfully"
+    OTHER = "other", "Another reason"
+
+
+# Permissions: who may take a transition.
+
+
+@rule("Only the client and the freelancer of this contract can do this.")
+def is_party(contract: "Contract", user) -> bool:
+    return contract.is_party(user)
+
+
+@rule("Only the client of this contract can do this.")
+def is_client(contract: "Contract", user) -> bool:
+    return bool(user and user.is_authenticated and user.pk == contract.client_id)
+
+
+@rule("Only the party who gave notice can withdraw it.")
+def gave_notice(contract: "Contract", user) -> bool:
+    return bool(user and user.is_authenticated and user.pk == contract.notice_given_by_id)
+
+
+@rule("Only the other party can accept a proposal to end this contract.")
+def is_party_other_than_proposer(contract: "Contract", user) -> bool:
+    return contract.is_party(user) and user.pk != contract.end_proposed_by_id
+
+
+@rule("Only platform administrators can force a contract to end.")
+def may_force_end(contract: "Contract", user) -> bool:
+    return bool(user and user.is_active and user.has_perm("contracts.force_end_contract"))
+
+
+# Conditions: when a transition may be taken.
+
+
+@rule("Only hourly contracts can be paused.")
+def is_hourly(contract: "Contract") -> bool:
+    return contract.kind == ContractKind.HOURLY
+
+
+@rule("This contract has no notice period: end it at once instead.")
+def has_notice_period(contract: "Contract") -> bool:
+    return contract.notice_days > 0
+
+
+@rule(
+    "This contract has a {obj.notice_days}-day notice period: give notice instead, "
+    "and it ends when the notice period is over."
+)
+def has_no_notice_period(contract: "Contract") -> bool:
+    return contract.notice_days == 0
+
+
+@rule("The notice period is over: the contract is ending now and notice cannot be withdrawn.")
+def notice_still_running(contract: "Contract") -> bool:
+    return contract.notice_effective_at is not None and timezone.now() < contract.notice_effective_at
+
+
+@rule("The notice period is still running: the contract ends on {obj.notice_effective_at:%Y-%m-%d %H:%M} UTC.")
+def notice_period_over(contract: "Contract") -> bool:
+    return contract.notice_effective_at is not None and timezone.now() >= contract.notice_effective_at
+
+
+@rule("An end of this contract has already been proposed and is waiting for an answer.")
+def no_open_end_proposal(contract: "Contract") -> bool:
+    return not contract.has_open_end_proposal()
+
+
+@rule("There is no open proposal to end this contract (it may have expired after 7 days).")
+def has_open_end_proposal(contract: "Contract") -> bool:
+    return contract.has_open_end_proposal()
+
+
+class Contract(ConcurrentTransitionMixin, models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_client"
+    )
+    freelancer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_freelancer"
+    )
+    kind = models.CharField(max_length=10, choices=ContractKind.choices)
+    hourly_rate_cents = models.PositiveIntegerField(null=True, blank=True)
+    weekly_hour_limit = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Hours a week the freelancer may bill; empty for no limit."
+    )
+    notice_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days between giving notice and the end; 0 for none."
+    )
+    state = FSMField(
+        default=ContractState.ACTIVE, choices=ContractState.choices, protected=True, db_index=True
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+
+    notice_given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notice_given_at = models.DateTimeField(null=True, blank=True)
+    notice_effective_at = models.DateTimeField(null=True, blank=True)
+
+    end_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_proposed_at = models.DateTimeField(null=True, blank=True)
+
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_kind = models.CharField(max_length=10, choices=EndKind.choices, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+    end_reason_note = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        permissions = [("force_end_contract", "Can force a contract to end")]
+        indexes = [
+            models.Index(fields=["client", "state", "-started_at"], name="contract_client_state"),
+            models.Index(fields=["freelancer", "state", "-started_at"], name="contract_freel_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(client=models.F("freelancer")), name="contract_parties_differ"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=ContractKind.HOURLY, hourly_rate_cents__gt=0)
+                    | Q(kind=ContractKind.FIXED, hourly_rate_cents__isnull=True, weekly_hour_limit__isnull=True)
+                ),
+                name="contract_terms_match_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=ContractState.ENDED, ended_at__isnull=False)
+                | (~Q(state=ContractState.ENDED) & Q(ended_at__isnull=True)),
+                name="contract_ended_at_iff_ended",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ContractState.ENDING) | Q(notice_effective_at__isnull=False),
+                name="contract_ending_has_effective_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (#{self.pk})"
+
+    # Predicates.
+
+    @property
+    def is_hourly(self) -> bool:
+        return self.kind == ContractKind.HOURLY
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != ContractState.ENDED
+
+    @property
+    def is_no_fault(self) -> bool:
+        return self.end_kind == EndKind.MUTUAL
+
+    @property
+    def diary_locked(self) -> bool:
+        return self.state == ContractState.ENDED
+
+    @property
+    def diary_accepts_new_time(self) -> bool:
+        return self.is_hourly and self.state in (ContractState.ACTIVE, ContractState.ENDING)
+
+    @property
+    def closed_state_refusal(self) -> str | None:
+        if self.state == ContractState.ENDED:
+            return "This contract has already ended; ending is final."
+        return None
+
+    def is_party(self, user) -> bool:
+        return bool(
+            user and user.is_authenticated and user.pk in (self.client_id, self.freelancer_id)
+        )
+
+    def role_of(self, user) -> str | None:
+        if not user or not user.is_authenticated:
+            return None
+        if user.pk == self.client_id:
+            return "client"
+        if user.pk == self.freelancer_id:
+            return "freelancer"
+        return None
+
+    def other_party(self, user):
+        return self.freelancer if user.pk == self.client_id else self.client
+
+    @property
+    def end_proposal_expires_at(self) -> datetime | None:
+        if self.end_proposed_at is None:
+            return None
+        return self.end_proposed_at + timedelta(days=settings.END_PROPOSAL_EXPIRY_DAYS)
+
+    def has_open_end_proposal(self) -> bool:
+        expires_at = self.end_proposal_expires_at
+        return expires_at is not None and timezone.now() < expires_at
+
+    def refusal(self, transition_name: str, user=None) -> str | None:
+        return transition_refusal(self, transition_name, user)
+
+    def actions_for(self, user) -> list[str]:
+        return allowed_transitions(self, user)
+
+    # Transitions. Each takes ``by`` (None for the platform), ``at`` and ``reason``
+    # so the transition log records who, when and why; services call them inside
+    # their transaction and save.
+
+    @transition(
+        field=state, source=ContractState.ACTIVE, target=ContractState.PAUSED,
+        conditions=[is_hourly], permission=is_client, custom={"verb": "pause"},
+    )
+    def pause(self, *, by, at: datetime, reason: str = "") -> None:
+        pass
+
+    @transition(
+        field=state, source=ContractState.PAUSED, target=ContractState.ACTIVE,
+        permission=is_client, custom={"verb": "resume"},
+    )
+    def resume(self, *, by, at: datetime, reason: str = "") -> None:
+        pass
+
+    @transition(
+        field=state, source=[ContractState.ACTIVE, ContractState.PAUSED], target=ContractState.ENDING,
+        conditions=[has_notice_period], permission=is_party, custom={"verb": "give notice on"},
+    )
+    def give_notice(self, *, by, at: datetime, reason: str, note: str = "") -> None:
+        self.notice_given_by = by
+        self.notice_given_at = at
+        self.notice_effective_at = at + timedelta(days=self.notice_days)
+        self.end_reason = reason
+        self.end_reason_note = note
+
+    @transition(
+        field=state, source=ContractState.ENDING, target=ContractState.ACTIVE,
+        conditions=[notice_still_running], permission=gave_notice,
+        custom={"verb": "withdraw notice on"},
+    )
+    def withdraw_notice(self, *, by, at: datetime, reason: str = "") -> None:
+        self.notice_given_by = None
+        self.notice_given_at = None
+        self.notice_effective_at = None
+        self.end_reason = ""
+        self.end_reason_note = ""
+
+    @transition(
+        field=state, source=list(OPEN_STATES), target=None,
+        conditions=[no_open_end_proposal], permission=is_party,
+        custom={"verb": "propose ending"},
+    )
+    def propose_end(self, *, by, at: datetime, reason: str = "") -> None:
+        self.end_proposed_by = by
+        self.end_proposed_at = at
+
+    @transition(
+        field=state, source=list(OPEN_STATES), target=ContractState.ENDED,
+        conditions=[has_open_end_proposal], permission=is_party_other_than_proposer,
+        custom={"verb": "accept the end of"},
+    )
+    def accept_end(self, *, by, at: datetime, reason: str, note: str = "") -> None:
+        self._mark_ended(by=by, at=at, kind=EndKind.MUTUAL, reason=reason, note=note)
+
+    @transition(
+        field=state, source=[ContractState.ACTIVE, ContractState.PAUSED], target=ContractState.ENDED,
+        conditions=[has_no_notice_period], permission=is_party, custom={"verb": "end"},
+    )
+    def end(self, *, by, at: datetime, reason: str, note: str = "") -> None:
+        self._mark_ended(by=by, at=at, kind=EndKind.PARTY, reason=reason, note=note)
+
+    @transition(
+        field=state, source=ContractState.ENDING, target=ContractState.ENDED,
+        conditions=[notice_period_over], permission=system_only,
+        custom={"verb": "end at the end of the notice period"},
+    )
+    def elapse_notice(self, *, by=None, at: datetime, reason: str = "") -> None:
+        self._mark_ended(
+            by=self.notice_given_by, at=at, kind=EndKind.NOTICE,
+            reason=self.end_reason, note=self.end_reason_note,
+        )
+
+    @transition(
+        field=state, source=list(OPEN_STATES), target=ContractState.ENDED,
+        permission=may_force_end, custom={"verb": "force the end of"},
+    )
+    def force_end(self, *, by, at: datetime, reason: str) -> None:
+        self._mark_ended(by=by, at=at, kind=EndKind.FORCED, reason=EndReason.OTHER, note=reason)
+
+    def _mark_ended(self, *, by, at: datetime, kind: str, reason: str, note: str) -> None:
+        self.ended_at = at
+        self.ended_by = by
+        self.end_kind = kind
+        self.end_reason = reason
+        self.end_reason_note = note
+        self.end_proposed_by = None
+        self.end_proposed_at = None

@@ -1,0 +1,134 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .rules import allowed_transitions, rule, system_only, transition_refusal
+
+
+class MilestoneState(models.TextChoices):
+    PENDING = "pending", "Not funded"
+    FUNDED = "funded", "Funded (in escrow)"
+    SUBMITTED = "submitted", "Work submitted"
+    RELEASED = "released", "Paid"
+    REFUND_REQUESTED = "refund_requested", "Refund requested"
+    REFUNDED = "refunded", "Escrow returned"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+HELD_IN_ESCROW = (MilestoneState.FUNDED, MilestoneState.SUBMITTED)
+
+
+@rule("Only the client of this contract can do this.")
+def is_contract_client(milestone: "Milestone", user) -> bool:
+    return bool(user and user.is_authenticated and user.pk == milestone.contract.client_id)
+
+
+@rule("Only the freelancer of this contract can do this.")
+def is_contract_freelancer(milestone: "Milestone", user) -> bool:
+    return bool(user and user.is_authenticated and user.pk == milestone.contract.freelancer_id)
+
+
+@rule("This contract has ended, so its milestones can no longer change this way.")
+def contract_is_open(milestone: "Milestone") -> bool:
+    return milestone.contract.is_open
+
+
+class Milestone(ConcurrentTransitionMixin, models.Model):
+    """A part of a fixed-price contract, paid through escrow.
+
+    pending → funded (in escrow) → submitted → released; escrow that is not paid
+    goes back to the client (refunded), directly or through a refund request.
+    Amounts held, paid and returned are derived from the ledger, not stored here.
+    """
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="milestones")
+    position = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    amount_cents = models.PositiveIntegerField()
+    due_date = models.DateField(null=True, blank=True)
+    state = FSMField(default=MilestoneState.PENDING, choices=MilestoneState.choices, protected=True)
+    funded_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submission_note = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("contract", "position", "id")
+        indexes = [models.Index(fields=["contract", "state"], name="milestone_contract_state")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gte=500), name="milestone_minimum_5_dollars"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (milestone #{self.pk})"
+
+    @property
+    def is_held_in_escrow(self) -> bool:
+        return self.state in HELD_IN_ESCROW
+
+    @property
+    def auto_release_at(self) -> datetime | None:
+        if self.state != MilestoneState.SUBMITTED or self.submitted_at is None:
+            return None
+        return self.submitted_at + timedelta(days=settings.MILESTONE_AUTO_RELEASE_DAYS)
+
+    def refusal(self, transition_name: str, user=None) -> str | None:
+        return transition_refusal(self, transition_name, user)
+
+    def actions_for(self, user) -> list[str]:
+        return allowed_transitions(self, user)
+
+    @transition(
+        field=state, source=MilestoneState.PENDING, target=MilestoneState.FUNDED,
+        conditions=[contract_is_open], permission=is_contract_client, custom={"verb": "fund"},
+    )
+    def fund(self, *, by, at: datetime, reason: str = "") -> None:
+        self.funded_at = at
+
+    @transition(
+        field=state, source=MilestoneState.FUNDED, target=MilestoneState.SUBMITTED,
+        conditions=[contract_is_open], permission=is_contract_freelancer,
+        custom={"verb": "submit work for"},
+    )
+    def submit(self, *, by, at: datetime, note: str = "", reason: str = "") -> None:
+        self.submitted_at = at
+        self.submission_note = note
+
+    @transition(
+        field=state, source=list(HELD_IN_ESCROW), target=MilestoneState.RELEASED,
+        permission=is_contract_client, custom={"verb": "release payment for"},
+    )
+    def release(self, *, by, at: datetime, reason: str = "") -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state, source=list(HELD_IN_ESCROW), target=MilestoneState.REFUND_REQUESTED,
+        permission=system_only, custom={"verb": "request a refund for"},
+    )
+    def request_refund(self, *, by, at: datetime, reason: str = "") -> None:
+        pass
+
+    @transition(
+        field=state, source=MilestoneState.REFUND_REQUESTED, target=MilestoneState.REFUNDED,
+        permission=system_only, custom={"verb": "settle the refund of"},
+    )
+    def settle_refund(self, *, by, at: datetime, reason: str = "") -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state, source=list(HELD_IN_ESCROW), target=MilestoneState.REFUNDED,
+        permission=system_only, custom={"verb": "return the escrow of"},
+    )
+    def return_escrow(self, *, by, at: datetime, reason: str = "") -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state, source=MilestoneState.PENDING, target=MilestoneState.CANCELLED,
+        permission=system_only, custom={"verb": "cancel"},
+    )
+    def cancel(self, *, by, at: datetime, reason: str = "") -> None:
+        self.closed_at = at

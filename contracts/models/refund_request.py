@@ -1,0 +1,97 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .rules import allowed_transitions, rule, system_only, transition_refusal
+
+
+class RefundRequestState(models.TextChoices):
+    OPEN = "open", "Waiting for the freelancer"
+    APPROVED = "approved", "Approved: escrow returned to the client"
+    DISPUTED = "disputed", "Disputed: waiting for an admin decision"
+    RESOLVED = "resolved", "Resolved by an admin"
+
+
+@rule("Only the freelancer of this contract can answer a refund request.")
+def is_request_freelancer(request: "EscrowRefundRequest", user) -> bool:
+    return bool(user and user.is_authenticated and user.pk == request.contract.freelancer_id)
+
+
+@rule("The 7 days to answer this refund request are over; it was approved automatically.")
+def still_answerable(request: "EscrowRefundRequest") -> bool:
+    from django.utils import timezone
+
+    return timezone.now() < request.respond_by
+
+
+@rule("The freelancer still has until {obj.respond_by:%Y-%m-%d %H:%M} UTC to answer this refund request.")
+def answer_time_over(request: "EscrowRefundRequest") -> bool:
+    from django.utils import timezone
+
+    return timezone.now() >= request.respond_by
+
+
+class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
+    """The unpaid part of a funded milestone when a client ends a fixed-price contract.
+
+    The freelancer approves it (the escrow goes back to the client) or disputes it
+    (an admin decides the split). Silence approves it after 7 days, so a client is
+    never left waiting on a freelancer who has gone.
+    """
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="refund_requests")
+    milestone = models.OneToOneField(
+        "contracts.Milestone", on_delete=models.PROTECT, related_name="refund_request"
+    )
+    amount_cents = models.PositiveIntegerField()
+    state = FSMField(default=RefundRequestState.OPEN, choices=RefundRequestState.choices, protected=True)
+    client_statement = models.TextField(blank=True)
+    freelancer_statement = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    respond_by = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    auto_approved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["state", "respond_by"], name="refundrequest_due")]
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refundrequest_positive")]
+
+    def __str__(self) -> str:
+        return f"Refund request #{self.pk} on {self.milestone}"
+
+    @staticmethod
+    def respond_by_for(created_at: datetime) -> datetime:
+        return created_at + timedelta(days=settings.REFUND_REQUEST_RESPONSE_DAYS)
+
+    def refusal(self, transition_name: str, user=None) -> str | None:
+        return transition_refusal(self, transition_name, user)
+
+    def actions_for(self, user) -> list[str]:
+        return allowed_transitions(self, user)
+
+    @transition(
+        field=state, source=RefundRequestState.OPEN, target=RefundRequestState.APPROVED,
+        conditions=[still_answerable], permission=is_request_freelancer, custom={"verb": "approve"},
+    )
+    def approve(self, *, by, at: datetime, reason: str = "") -> None:
+        self.answered_at = at
+
+    @transition(
+        field=state, source=RefundRequestState.OPEN, target=RefundRequestState.DISPUTED,
+        conditions=[still_answerable], permission=is_request_freelancer, custom={"verb": "dispute"},
+    )
+    def dispute(self, *, by, at: datetime, reason: str) -> None:
+        self.answered_at = at
+        self.freelancer_statement = reason
+
+    @transition(
+        field=state, source=RefundRequestState.OPEN, target=RefundRequestState.APPROVED,
+        conditions=[answer_time_over], permission=system_only, custom={"verb": "approve automatically"},
+    )
+    def approve_unanswered(self, *, by=None, at: datetime, reason: str = "") -> None:
+        self.answered_at = at
+        self.auto_approved = True

@@ -1,0 +1,52 @@
+"""Everything that changes a contract goes through these functions: keyword-only
+arguments, one ``transaction.atomic``, the contract row locked first (then its
+milestones), and a ``DomainError`` with a readable message for a refused action."""
+
+from .creation import contract_create, milestone_add
+from .diary import diary_entry_add, diary_entry_delete, diary_entry_edit
+from .ending import (
+    EndPlan,
+    MilestoneChoice,
+    MilestoneDecision,
+    contract_accept_end,
+    contract_elapse_notice,
+    contract_end,
+    contract_end_preview,
+    contract_force_end,
+)
+from .lifecycle import (
+    contract_give_notice,
+    contract_pause,
+    contract_propose_end,
+    contract_resume,
+    contract_withdraw_notice,
+)
+from .milestones import milestone_fund, milestone_release, milestone_submit
+from .refund_requests import refund_request_approve, refund_request_approve_unanswered, refund_request_dispute
+
+__all__ = [
+    "EndPlan",
+    "MilestoneChoice",
+    "MilestoneDecision",
+    "contract_accept_end",
+    "contract_create",
+    "contract_elapse_notice",
+    "contract_end",
+    "contract_end_preview",
+    "contract_force_end",
+    "contract_give_notice",
+    "contract_pause",
+    "contract_propose_end",
+    "contract_resume",
+    "contract_withdraw_notice",
+    "diary_entry_add",
+    "diary_entry_delete",
+    "diary_entry_edit",
+    "milestone_add",
+    "milestone_fund",
+    "milestone_release",
+    "milestone_submit",
+    "refund_request_approve",
+    "refund_request_approve_unanswered",
+    "refund_request_dispute",
+]

@@ -1,0 +1,88 @@
+from datetime import date
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.money import format_cents
+from contracts_portal.errors import DomainError
+
+from ..models import Contract, ContractKind, Milestone
+from .locking import lock_contract
+
+
+def _check_milestone_amount(amount_cents: int) -> None:
+    minimum = settings.MILESTONE_MINIMUM_CENTS
+    if amount_cents < minimum:
+        raise DomainError(f"A milestone must be at least {format_cents(minimum)}.")
+
+
+def contract_create(
+    *,
+    client,
+    freelancer,
+    kind: str,
+    title: str,
+    description: str = "",
+    hourly_rate_cents: int | None = None,
+    weekly_hour_limit: int | None = None,
+    notice_days: int = 0,
+    milestones: list[tuple[str, int]] | tuple = (),
+    started_at=None,
+) -> Contract:
+    """Start a contract on agreed terms; fixed-price contracts start with their milestones."""
+    if client.pk == freelancer.pk:
+        raise DomainError("A contract needs two different people: the client cannot be the freelancer.")
+    if not title.strip():
+        raise DomainError("Give the contract a title.")
+    if not 0 <= notice_days <= settings.MAX_NOTICE_DAYS:
+        raise DomainError(f"The notice period must be between 0 and {settings.MAX_NOTICE_DAYS} days.")
+    if kind == ContractKind.HOURLY:
+        if not hourly_rate_cents or hourly_rate_cents <= 0:
+            raise DomainError("An hourly contract needs an hourly rate above $0.00.")
+        if weekly_hour_limit is not None and not 0 < weekly_hour_limit <= settings.MAX_WEEKLY_HOUR_LIMIT:
+            raise DomainError(f"The weekly limit must be between 1 and {settings.MAX_WEEKLY_HOUR_LIMIT} hours.")
+        if milestones:
+            raise DomainError("Hourly contracts have no milestones.")
+    elif kind == ContractKind.FIXED:
+        if hourly_rate_cents is not None or weekly_hour_limit is not None:
+            raise DomainError("A fixed-price contract has milestones, not an hourly rate or weekly limit.")
+        for _, amount_cents in milestones:
+            _check_milestone_amount(amount_cents)
+    else:
+        raise DomainError("Choose hourly or fixed-price.")
+    with transaction.atomic():
+        contract = Contract.objects.create(
+            client=client,
+            freelancer=freelancer,
+            kind=kind,
+            title=title.strip(),
+            description=description,
+            hourly_rate_cents=hourly_rate_cents,
+            weekly_hour_limit=weekly_hour_limit,
+            notice_days=notice_days,
+            started_at=started_at or timezone.now(),
+        )
+        Milestone.objects.bulk_create(
+            Milestone(contract=contract, position=position, title=milestone_title, amount_cents=amount_cents)
+            for position, (milestone_title, amount_cents) in enumerate(milestones, start=1)
+        )
+    return contract
+
+
+def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_date: date | None = None) -> Milestone:
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        if by is None or by.pk != contract.client_id:
+            raise DomainError("Only the client of this contract can add milestones.")
+        if contract.is_hourly:
+            raise DomainError("Hourly contracts have no milestones.")
+        if not contract.is_open:
+            raise DomainError("This contract has ended; no milestones can be added.")
+        if not title.strip():
+            raise DomainError("Give the milestone a title.")
+        _check_milestone_amount(amount_cents)
+        position = contract.milestones.count() + 1
+        return Milestone.objects.create(
+            contract=contract, position=position, title=title.strip(), amount_cents=amount_cents, due_date=due_date
+        )

@@ -1,0 +1,106 @@
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from contracts_portal.errors import DomainError
+
+from ..models import Contract, DiaryEntry, week_edit_deadline, week_start
+from ..models.diary import DIARY_LOCKED_MESSAGE
+from .locking import lock_contract
+
+MINUTES_IN_A_DAY = 24 * 60
+
+
+def _check_freelancer(contract: Contract, by) -> None:
+    if not (by and by.is_authenticated and by.pk == contract.freelancer_id):
+        raise DomainError("Only the freelancer of this contract can record time in its work diary.")
+    if not contract.is_hourly:
+        raise DomainError("Only hourly contracts have a work diary.")
+    if contract.diary_locked:
+        raise DomainError(DIARY_LOCKED_MESSAGE)
+
+
+def _check_day(contract: Contract, work_date: date, minutes: int, *, excluding: int | None = None) -> None:
+    now = timezone.now()
+    if minutes <= 0:
+        raise DomainError("Record at least one minute.")
+    if minutes > MINUTES_IN_A_DAY:
+        raise DomainError("A day has at most 24 hours.")
+    if work_date > now.date():
+        raise DomainError("Time can only be recorded for today or earlier days.")
+    if work_date < contract.started_at.date():
+        raise DomainError(f"The contract started on {contract.started_at:%Y-%m-%d}; record time from that day on.")
+    deadline = week_edit_deadline(work_date)
+    if now >= deadline:
+        raise DomainError(
+            f"The week of {week_start(work_date):%Y-%m-%d} was closed for invoicing on "
+            f"{deadline:%A %Y-%m-%d at %H:%M} UTC; its time can no longer change."
+        )
+    others = DiaryEntry.objects.filter(contract=contract)
+    if excluding is not None:
+        others = others.exclude(pk=excluding)
+    day_total = others.filter(work_date=work_date).aggregate(total=Sum("minutes"))["total"] or 0
+    if day_total + minutes > MINUTES_IN_A_DAY:
+        raise DomainError(f"That would be more than 24 hours on {work_date:%Y-%m-%d}.")
+    if contract.weekly_hour_limit is not None:
+        monday = week_start(work_date)
+        week_total = (
+            others.filter(work_date__range=(monday, monday + timedelta(days=6))).aggregate(total=Sum("minutes"))[
+                "total"
+            ]
+            or 0
+        )
+        limit = contract.weekly_hour_limit * 60
+        if week_total + minutes > limit:
+            left = max(limit - week_total, 0)
+            raise DomainError(
+                f"This contract allows {contract.weekly_hour_limit} hours a week; "
+                f"{left // 60}:{left % 60:02d} hours are left in the week of {monday:%Y-%m-%d}."
+            )
+
+
+def diary_entry_add(*, contract: Contract, by, work_date: date, minutes: int, memo: str) -> DiaryEntry:
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        _check_freelancer(contract, by)
+        if not contract.diary_accepts_new_time:
+            raise DomainError(f"This contract is {contract.get_state_display().lower()}: no new time can be recorded.")
+        if not memo.strip():
+            raise DomainError("Describe the work done.")
+        _check_day(contract, work_date, minutes)
+        return DiaryEntry.objects.create(contract=contract, work_date=work_date, minutes=minutes, memo=memo.strip())
+
+
+def _locked_entry(entry_id: int, by) -> DiaryEntry:
+    contract_id = DiaryEntry.objects.filter(pk=entry_id).values_list("contract_id", flat=True).first()
+    if contract_id is None:
+        raise DomainError("This diary entry does not exist.")
+    contract = lock_contract(contract_id)
+    _check_freelancer(contract, by)
+    entry = DiaryEntry.objects.select_for_update().get(pk=entry_id)
+    entry.contract = contract
+    entry.refuse_change()
+    if timezone.now() >= entry.edit_deadline:
+        raise DomainError("That week has been closed for invoicing; its time can no longer change.")
+    return entry
+
+
+def diary_entry_edit(*, entry: DiaryEntry, by, work_date: date, minutes: int, memo: str) -> DiaryEntry:
+    with transaction.atomic():
+        entry = _locked_entry(entry.pk, by)
+        if not memo.strip():
+            raise DomainError("Describe the work done.")
+        _check_day(entry.contract, work_date, minutes, excluding=entry.pk)
+        entry.work_date = work_date
+        entry.minutes = minutes
+        entry.memo = memo.strip()
+        entry.save()
+        return entry
+
+
+def diary_entry_delete(*, entry: DiaryEntry, by) -> None:
+    with transaction.atomic():
+        entry = _locked_entry(entry.pk, by)
+        entry.delete()

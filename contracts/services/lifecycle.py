@@ -1,0 +1,45 @@
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Contract
+from .ending import reason_code
+from .locking import lock_contract, take
+
+
+def contract_pause(*, contract: Contract, by, reason: str = "") -> Contract:
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        take(contract, "pause", by=by, at=timezone.now(), reason=reason)
+    return contract
+
+
+def contract_resume(*, contract: Contract, by, reason: str = "") -> Contract:
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        take(contract, "resume", by=by, at=timezone.now(), reason=reason)
+    return contract
+
+
+def contract_give_notice(*, contract: Contract, by, reason: str, note: str = "") -> Contract:
+    """Start the contract's notice period; it ends when the period is over, and the
+    ending rules (billing, escrow) apply then, as if the giver had ended it."""
+    reason = reason_code(reason)
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        take(contract, "give_notice", by=by, at=timezone.now(), reason=reason, note=note)
+    return contract
+
+
+def contract_withdraw_notice(*, contract: Contract, by) -> Contract:
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        take(contract, "withdraw_notice", by=by, at=timezone.now(), reason="Notice withdrawn")
+    return contract
+
+
+def contract_propose_end(*, contract: Contract, by, note: str = "") -> Contract:
+    """Propose a mutual, no-fault end; the other party has 7 days to accept it."""
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        take(contract, "propose_end", by=by, at=timezone.now(), reason=note)
+    return contract

@@ -1,0 +1,27 @@
+from django import template
+
+from billing.money import format_cents
+
+register = template.Library()
+
+
+@register.filter
+def money(cents) -> str:
+    """Integer cents as dollars: 123456 → $1,234.56."""
+    if cents in (None, ""):
+        return ""
+    return format_cents(int(cents))
+
+
+@register.simple_tag
+def actions_for(obj, user) -> list[str]:
+    """The transitions ``user`` may take on a contract, milestone or refund request
+    now, read from the transitions' own permissions and conditions:
+    ``{% actions_for contract request.user as actions %}{% if "end" in actions %}``."""
+    return obj.actions_for(user)
+
+
+@register.simple_tag
+def refusal(obj, transition_name: str, user) -> str:
+    """Why ``user`` cannot take the transition now, or an empty string."""
+    return obj.refusal(transition_name, user) or ""

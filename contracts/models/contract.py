@@ -44,27 +44,27 @@ class EndReason(models.TextChoices):
 
 
 @rule("Only the client and the freelancer of this contract can do this.")
-def is_party(contract: "Contract", user) -> bool:
+def party_only(contract: "Contract", user) -> bool:
     return contract.is_party(user)
 
 
 @rule("Only the client of this contract can do this.")
-def is_client(contract: "Contract", user) -> bool:
+def client_only(contract: "Contract", user) -> bool:
     return bool(user and user.is_authenticated and user.pk == contract.client_id)
 
 
 @rule("Only the party who gave notice can withdraw it.")
-def gave_notice(contract: "Contract", user) -> bool:
+def notice_giver_only(contract: "Contract", user) -> bool:
     return bool(user and user.is_authenticated and user.pk == contract.notice_given_by_id)
 
 
 @rule("Only the other party can accept a proposal to end this contract.")
-def is_party_other_than_proposer(contract: "Contract", user) -> bool:
+def other_party_only(contract: "Contract", user) -> bool:
     return contract.is_party(user) and user.pk != contract.end_proposed_by_id
 
 
 @rule("Only platform administrators can force a contract to end.")
-def may_force_end(contract: "Contract", user) -> bool:
+def force_end_permission(contract: "Contract", user) -> bool:
     return bool(user and user.is_active and user.has_perm("contracts.force_end_contract"))
 
 
@@ -72,12 +72,12 @@ def may_force_end(contract: "Contract", user) -> bool:
 
 
 @rule("Only hourly contracts can be paused.")
-def is_hourly(contract: "Contract") -> bool:
+def hourly_only(contract: "Contract") -> bool:
     return contract.kind == ContractKind.HOURLY
 
 
 @rule("This contract has no notice period: end it at once instead.")
-def has_notice_period(contract: "Contract") -> bool:
+def with_notice_period(contract: "Contract") -> bool:
     return contract.notice_days > 0
 
 
@@ -85,27 +85,27 @@ def has_notice_period(contract: "Contract") -> bool:
     "This contract has a {obj.notice_days}-day notice period: give notice instead, "
     "and it ends when the notice period is over."
 )
-def has_no_notice_period(contract: "Contract") -> bool:
+def without_notice_period(contract: "Contract") -> bool:
     return contract.notice_days == 0
 
 
 @rule("The notice period is over: the contract is ending now and notice cannot be withdrawn.")
-def notice_still_running(contract: "Contract") -> bool:
+def before_notice_takes_effect(contract: "Contract") -> bool:
     return contract.notice_effective_at is not None and timezone.now() < contract.notice_effective_at
 
 
 @rule("The notice period is still running: the contract ends on {obj.notice_effective_at:%Y-%m-%d %H:%M} UTC.")
-def notice_period_over(contract: "Contract") -> bool:
+def after_notice_takes_effect(contract: "Contract") -> bool:
     return contract.notice_effective_at is not None and timezone.now() >= contract.notice_effective_at
 
 
 @rule("An end of this contract has already been proposed and is waiting for an answer.")
-def no_open_end_proposal(contract: "Contract") -> bool:
+def no_pending_end_proposal(contract: "Contract") -> bool:
     return not contract.has_open_end_proposal()
 
 
 @rule("There is no open proposal to end this contract (it may have expired after 7 days).")
-def has_open_end_proposal(contract: "Contract") -> bool:
+def pending_end_proposal(contract: "Contract") -> bool:
     return contract.has_open_end_proposal()
 
 
@@ -251,21 +251,21 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state, source=ContractState.ACTIVE, target=ContractState.PAUSED,
-        conditions=[is_hourly], permission=is_client, custom={"verb": "pause"},
+        conditions=[hourly_only], permission=client_only, custom={"verb": "pause"},
     )
     def pause(self, *, by, at: datetime, reason: str = "") -> None:
         pass
 
     @transition(
         field=state, source=ContractState.PAUSED, target=ContractState.ACTIVE,
-        permission=is_client, custom={"verb": "resume"},
+        permission=client_only, custom={"verb": "resume"},
     )
     def resume(self, *, by, at: datetime, reason: str = "") -> None:
         pass
 
     @transition(
         field=state, source=[ContractState.ACTIVE, ContractState.PAUSED], target=ContractState.ENDING,
-        conditions=[has_notice_period], permission=is_party, custom={"verb": "give notice on"},
+        conditions=[with_notice_period], permission=party_only, custom={"verb": "give notice on"},
     )
     def give_notice(self, *, by, at: datetime, reason: str, note: str = "") -> None:
         self.notice_given_by = by
@@ -276,7 +276,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state, source=ContractState.ENDING, target=ContractState.ACTIVE,
-        conditions=[notice_still_running], permission=gave_notice,
+        conditions=[before_notice_takes_effect], permission=notice_giver_only,
         custom={"verb": "withdraw notice on"},
     )
     def withdraw_notice(self, *, by, at: datetime, reason: str = "") -> None:
@@ -288,7 +288,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state, source=list(OPEN_STATES), target=None,
-        conditions=[no_open_end_proposal], permission=is_party,
+        conditions=[no_pending_end_proposal], permission=party_only,
         custom={"verb": "propose ending"},
     )
     def propose_end(self, *, by, at: datetime, reason: str = "") -> None:
@@ -297,7 +297,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state, source=list(OPEN_STATES), target=ContractState.ENDED,
-        conditions=[has_open_end_proposal], permission=is_party_other_than_proposer,
+        conditions=[pending_end_proposal], permission=other_party_only,
         custom={"verb": "accept the end of"},
     )
     def accept_end(self, *, by, at: datetime, reason: str, note: str = "") -> None:
@@ -305,14 +305,14 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state, source=[ContractState.ACTIVE, ContractState.PAUSED], target=ContractState.ENDED,
-        conditions=[has_no_notice_period], permission=is_party, custom={"verb": "end"},
+        conditions=[without_notice_period], permission=party_only, custom={"verb": "end"},
     )
     def end(self, *, by, at: datetime, reason: str, note: str = "") -> None:
         self._mark_ended(by=by, at=at, kind=EndKind.PARTY, reason=reason, note=note)
 
     @transition(
         field=state, source=ContractState.ENDING, target=ContractState.ENDED,
-        conditions=[notice_period_over], permission=system_only,
+        conditions=[after_notice_takes_effect], permission=system_only,
         custom={"verb": "end at the end of the notice period"},
     )
     def elapse_notice(self, *, by=None, at: datetime, reason: str = "") -> None:
@@ -323,7 +323,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state, source=list(OPEN_STATES), target=ContractState.ENDED,
-        permission=may_force_end, custom={"verb": "force the end of"},
+        permission=force_end_permission, custom={"verb": "force the end of"},
     )
     def force_end(self, *, by, at: datetime, reason: str) -> None:
         self._mark_ended(by=by, at=at, kind=EndKind.FORCED, reason=EndReason.OTHER, note=reason)

@@ -1,0 +1,155 @@
+"""Demo data for ``make run``: a client, two freelancers, an admin, and contracts in
+every state, built through the services so every row obeys the portal's rules."""
+
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Payment
+from billing.services.invoices import invoice_unbilled_time
+from billing.services.refunds import refund_create
+from contracts import services
+from contracts.demo import DEMO_PASSWORD, DEMO_USERS
+from contracts.models import Contract, ContractKind, DiaryEntry
+from contracts.services import MilestoneChoice, MilestoneDecision
+
+DEMO_MARKER = "[demo]"
+
+
+@contextmanager
+def as_of(moment: datetime):
+    """Run services as if it were ``moment``, to give the demo a history."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+class Command(BaseCommand):
+    help = "Load the demo accounts and contracts (does nothing if they are already there)."
+
+    def handle(self, *args, **options):
+        if Contract.objects.filter(description__startswith=DEMO_MARKER).exists():
+            self.stdout.write("Demo data already loaded.")
+            self._print_logins()
+            return
+        with transaction.atomic():
+            users = self._users()
+            self._contracts(**users)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self._print_logins()
+
+    def _print_logins(self):
+        names = ", ".join(user["username"] for user in DEMO_USERS)
+        self.stdout.write(f"Demo logins ({names}), password: {DEMO_PASSWORD}")
+
+    def _users(self):
+        User = get_user_model()
+        users = {}
+        for demo in DEMO_USERS:
+            first, _, last = demo["name"].partition(" ")
+            user, _ = User.objects.get_or_create(
+                username=demo["username"],
+                defaults={"first_name": first, "last_name": last, "email": f"{demo['username']}@example.com"},
+            )
+            if demo["username"] == "admin":
+                user.is_staff = user.is_superuser = True
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            users[demo["username"]] = user
+        return users
+
+    def _hourly(self, client, freelancer, title, *, days_ago, rate=6000, limit=30, notice=0):
+        return services.contract_create(
+            client=client, freelancer=freelancer, kind=ContractKind.HOURLY, title=title,
+            description=f"{DEMO_MARKER} {title}", hourly_rate_cents=rate, weekly_hour_limit=limit,
+            notice_days=notice, started_at=timezone.now() - timedelta(days=days_ago),
+        )
+
+    def _fixed(self, client, freelancer, title, milestones, *, days_ago):
+        return services.contract_create(
+            client=client, freelancer=freelancer, kind=ContractKind.FIXED, title=title,
+            description=f"{DEMO_MARKER} {title}", milestones=milestones,
+            started_at=timezone.now() - timedelta(days=days_ago),
+        )
+
+    def _log_past_week(self, contract, weeks_ago: int, minutes_a_day=(180, 240, 120)):
+        """Time of an earlier week, written directly (its edit window is over) and invoiced."""
+        today = timezone.now().date()
+        monday = today - timedelta(days=today.weekday() + 7 * weeks_ago)
+        for offset, minutes in enumerate(minutes_a_day):
+            DiaryEntry.objects.create(
+                contract=contract, work_date=monday + timedelta(days=offset), minutes=minutes,
+                memo=f"Week of {monday:%b %d}: sprint work, day {offset + 1}",
+            )
+        invoiced_at = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=UTC) + timedelta(
+            hours=12
+        )
+        with as_of(invoiced_at):
+            invoice_unbilled_time(contract=contract, key=f"demo:{contract.pk}:week:{monday}", at=invoiced_at)
+
+    def _log_this_week(self, contract, entries):
+        today = timezone.now().date()
+        for days_back, minutes, memo in entries:
+            work_date = max(today - timedelta(days=days_back), today - timedelta(days=today.weekday()))
+            services.diary_entry_add(
+                contract=contract, by=contract.freelancer, work_date=work_date, minutes=minutes, memo=memo
+            )
+
+    def _contracts(self, clara, felix, fiona, admin):
+        now = timezone.now()
+
+        api = self._hourly(clara, felix, "Backend API development", days_ago=230)
+        for weeks_ago in (30, 27, 12, 3):
+            self._log_past_week(api, weeks_ago)
+        self._log_this_week(api, [(0, 150, "Pagination for the orders endpoint"), (1, 210, "Auth token refresh")])
+        recent = Payment.objects.filter(contract=api).order_by("-paid_at").first()
+        refund_create(payment=recent, by=felix, amount_cents=3000, idempotency_key="demo-refund-api",
+                      reason="Half an hour logged twice by mistake")
+
+        pipeline = self._hourly(clara, fiona, "Data pipeline maintenance", days_ago=60, rate=5500, limit=20)
+        self._log_past_week(pipeline, 2, (120, 90))
+        self._log_this_week(pipeline, [(0, 90, "Fixed the nightly import")])
+        services.contract_pause(contract=pipeline, by=clara, reason="Waiting for the new data source")
+        services.contract_propose_end(contract=pipeline, by=clara, note="The new source replaces this pipeline")
+
+        qa = self._hourly(clara, felix, "Mobile app QA", days_ago=45, rate=4000, notice=7)
+        self._log_this_week(qa, [(0, 120, "Regression run on Android 16")])
+        services.contract_give_notice(contract=qa, by=felix, reason="completed", note="Test plan delivered")
+
+        migration = self._hourly(clara, felix, "Website migration", days_ago=90, rate=7000)
+        self._log_past_week(migration, 4)
+        with as_of(now - timedelta(days=20)):
+            DiaryEntry.objects.create(
+                contract=migration, work_date=(now - timedelta(days=20)).date(), minutes=200, memo="DNS cut-over"
+            )
+            services.contract_end(contract=migration, by=clara, reason="completed", note="Migrated without downtime")
+
+        brand = self._fixed(clara, fiona, "Logo and brand kit",
+                            [("Logo concepts", 400_00), ("Final logo files", 600_00), ("Brand guide", 500_00)],
+                            days_ago=50)
+        logo, final, guide = brand.milestones.order_by("position")
+        with as_of(now - timedelta(days=40)):
+            services.milestone_fund(milestone=logo, by=clara)
+            services.milestone_submit(milestone=logo, by=fiona, note="Three concepts attached")
+            services.milestone_release(milestone=logo, by=clara)
+        services.milestone_fund(milestone=final, by=clara)
+        services.milestone_submit(milestone=final, by=fiona, note="SVG, PNG and PDF files")
+
+        site = self._fixed(clara, felix, "Marketing site build",
+                           [("Design mock-ups", 800_00), ("Build and launch", 1_500_00)], days_ago=20)
+        mockups, build = site.milestones.order_by("position")
+        services.milestone_fund(milestone=mockups, by=clara)
+        services.milestone_fund(milestone=build, by=clara)
+
+        art = self._fixed(clara, fiona, "Blog illustrations", [("Ten illustrations", 300_00)], days_ago=15)
+        (illustrations,) = art.milestones.all()
+        services.milestone_fund(milestone=illustrations, by=clara)
+        services.milestone_submit(milestone=illustrations, by=fiona, note="Ten illustrations, PNG")
+        services.contract_end(
+            contract=art, by=clara, reason="unsuccessful", note="Only four of the ten match the brief",
+            milestone_decisions={illustrations.pk: MilestoneDecision(MilestoneChoice.PAY_PART, 120_00)},
+        )

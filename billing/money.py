@@ -20,7 +20,9 @@ def pro_rata_cents(total_cents: int, part_cents: int, whole_cents: int) -> int:
     return round_half_up_div(total_cents * part_cents, whole_cents)
 
 
-def next_pro_rata_share(*, total_cents: int, whole_cents: int, done_cents: int, part_cents: int, shared_cents: int) -> int:
+def next_pro_rata_share(
+    *, total_cents: int, whole_cents: int, done_cents: int, part_cents: int, shared_cents: int
+) -> int:
     """The share of ``total_cents`` for one more part, given what earlier parts took.
 
     Computing the cumulative share and subtracting what was already shared keeps

@@ -10,8 +10,17 @@ from .services import contract_force_end
 
 TERMS = ("client", "freelancer", "kind", "hourly_rate_cents", "weekly_hour_limit", "notice_days", "started_at")
 END_FIELDS = (
-    "state", "notice_given_by", "notice_given_at", "notice_effective_at", "end_proposed_by", "end_proposed_at",
-    "ended_at", "ended_by", "end_kind", "end_reason", "end_reason_note",
+    "state",
+    "notice_given_by",
+    "notice_given_at",
+    "notice_effective_at",
+    "end_proposed_by",
+    "end_proposed_at",
+    "ended_at",
+    "ended_by",
+    "end_kind",
+    "end_reason",
+    "end_reason_note",
 )
 
 

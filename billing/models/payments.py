@@ -20,9 +20,7 @@ class Payment(AppendOnlyModel):
         "contracts.Milestone", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
     )
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_made")
-    freelancer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_received"
-    )
+    freelancer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_received")
     source = models.CharField(max_length=20, choices=PaymentSource.choices)
     amount_cents = models.PositiveBigIntegerField()
     freelancer_fee_cents = models.PositiveBigIntegerField()

@@ -37,8 +37,8 @@ def refund_create(*, payment: Payment, by, amount_cents: int, idempotency_key: s
         raise ValueError("refund_create needs an idempotency key")
     key = f"refund:{idempotency_key}"
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().select_related("contract", "client", "freelancer").get(
-            pk=payment.pk
+        payment = (
+            Payment.objects.select_for_update().select_related("contract", "client", "freelancer").get(pk=payment.pk)
         )
         existing = Refund.objects.filter(ledger_transaction__idempotency_key=key).first()
         if existing is not None:

@@ -112,9 +112,7 @@ def pending_end_proposal(contract: "Contract") -> bool:
 class Contract(ConcurrentTransitionMixin, models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    client = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_client"
-    )
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_client")
     freelancer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_freelancer"
     )
@@ -126,9 +124,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     notice_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days between giving notice and the end; 0 for none."
     )
-    state = FSMField(
-        default=ContractState.ACTIVE, choices=ContractState.choices, protected=True, db_index=True
-    )
+    state = FSMField(default=ContractState.ACTIVE, choices=ContractState.choices, protected=True, db_index=True)
     started_at = models.DateTimeField(default=timezone.now)
 
     notice_given_by = models.ForeignKey(
@@ -160,9 +156,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["freelancer", "state", "-started_at"], name="contract_freel_state"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(client=models.F("freelancer")), name="contract_parties_differ"
-            ),
+            models.CheckConstraint(condition=~Q(client=models.F("freelancer")), name="contract_parties_differ"),
             models.CheckConstraint(
                 condition=(
                     Q(kind=ContractKind.HOURLY, hourly_rate_cents__gt=0)
@@ -213,9 +207,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         return None
 
     def is_party(self, user) -> bool:
-        return bool(
-            user and user.is_authenticated and user.pk in (self.client_id, self.freelancer_id)
-        )
+        return bool(user and user.is_authenticated and user.pk in (self.client_id, self.freelancer_id))
 
     def role_of(self, user) -> str | None:
         if not user or not user.is_authenticated:
@@ -250,22 +242,33 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     # their transaction and save.
 
     @transition(
-        field=state, source=ContractState.ACTIVE, target=ContractState.PAUSED,
-        conditions=[hourly_only], permission=client_only, custom={"verb": "pause"},
+        field=state,
+        source=ContractState.ACTIVE,
+        target=ContractState.PAUSED,
+        conditions=[hourly_only],
+        permission=client_only,
+        custom={"verb": "pause"},
     )
     def pause(self, *, by, at: datetime, reason: str = "") -> None:
         pass
 
     @transition(
-        field=state, source=ContractState.PAUSED, target=ContractState.ACTIVE,
-        permission=client_only, custom={"verb": "resume"},
+        field=state,
+        source=ContractState.PAUSED,
+        target=ContractState.ACTIVE,
+        permission=client_only,
+        custom={"verb": "resume"},
     )
     def resume(self, *, by, at: datetime, reason: str = "") -> None:
         pass
 
     @transition(
-        field=state, source=[ContractState.ACTIVE, ContractState.PAUSED], target=ContractState.ENDING,
-        conditions=[with_notice_period], permission=party_only, custom={"verb": "give notice on"},
+        field=state,
+        source=[ContractState.ACTIVE, ContractState.PAUSED],
+        target=ContractState.ENDING,
+        conditions=[with_notice_period],
+        permission=party_only,
+        custom={"verb": "give notice on"},
     )
     def give_notice(self, *, by, at: datetime, reason: str, note: str = "") -> None:
         self.notice_given_by = by
@@ -275,8 +278,11 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         self.end_reason_note = note
 
     @transition(
-        field=state, source=ContractState.ENDING, target=ContractState.ACTIVE,
-        conditions=[before_notice_takes_effect], permission=notice_giver_only,
+        field=state,
+        source=ContractState.ENDING,
+        target=ContractState.ACTIVE,
+        conditions=[before_notice_takes_effect],
+        permission=notice_giver_only,
         custom={"verb": "withdraw notice on"},
     )
     def withdraw_notice(self, *, by, at: datetime, reason: str = "") -> None:
@@ -287,8 +293,11 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         self.end_reason_note = ""
 
     @transition(
-        field=state, source=list(OPEN_STATES), target=None,
-        conditions=[no_pending_end_proposal], permission=party_only,
+        field=state,
+        source=list(OPEN_STATES),
+        target=None,
+        conditions=[no_pending_end_proposal],
+        permission=party_only,
         custom={"verb": "propose ending"},
     )
     def propose_end(self, *, by, at: datetime, reason: str = "") -> None:
@@ -296,34 +305,50 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         self.end_proposed_at = at
 
     @transition(
-        field=state, source=list(OPEN_STATES), target=ContractState.ENDED,
-        conditions=[pending_end_proposal], permission=other_party_only,
+        field=state,
+        source=list(OPEN_STATES),
+        target=ContractState.ENDED,
+        conditions=[pending_end_proposal],
+        permission=other_party_only,
         custom={"verb": "accept the end of"},
     )
     def accept_end(self, *, by, at: datetime, reason: str, note: str = "") -> None:
         self._mark_ended(by=by, at=at, kind=EndKind.MUTUAL, reason=reason, note=note)
 
     @transition(
-        field=state, source=[ContractState.ACTIVE, ContractState.PAUSED], target=ContractState.ENDED,
-        conditions=[without_notice_period], permission=party_only, custom={"verb": "end"},
+        field=state,
+        source=[ContractState.ACTIVE, ContractState.PAUSED],
+        target=ContractState.ENDED,
+        conditions=[without_notice_period],
+        permission=party_only,
+        custom={"verb": "end"},
     )
     def end(self, *, by, at: datetime, reason: str, note: str = "") -> None:
         self._mark_ended(by=by, at=at, kind=EndKind.PARTY, reason=reason, note=note)
 
     @transition(
-        field=state, source=ContractState.ENDING, target=ContractState.ENDED,
-        conditions=[after_notice_takes_effect], permission=system_only,
+        field=state,
+        source=ContractState.ENDING,
+        target=ContractState.ENDED,
+        conditions=[after_notice_takes_effect],
+        permission=system_only,
         custom={"verb": "end at the end of the notice period"},
     )
     def elapse_notice(self, *, by=None, at: datetime, reason: str = "") -> None:
         self._mark_ended(
-            by=self.notice_given_by, at=at, kind=EndKind.NOTICE,
-            reason=self.end_reason, note=self.end_reason_note,
+            by=self.notice_given_by,
+            at=at,
+            kind=EndKind.NOTICE,
+            reason=self.end_reason,
+            note=self.end_reason_note,
         )
 
     @transition(
-        field=state, source=list(OPEN_STATES), target=ContractState.ENDED,
-        permission=force_end_permission, custom={"verb": "force the end of"},
+        field=state,
+        source=list(OPEN_STATES),
+        target=ContractState.ENDED,
+        permission=force_end_permission,
+        custom={"verb": "force the end of"},
     )
     def force_end(self, *, by, at: datetime, reason: str) -> None:
         self._mark_ended(by=by, at=at, kind=EndKind.FORCED, reason=EndReason.OTHER, note=reason)

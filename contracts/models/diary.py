@@ -114,14 +114,10 @@ class DiaryEntry(models.Model):
         verbose_name_plural = "diary entries"
         indexes = [
             models.Index(fields=["contract", "work_date"], name="diary_contract_date"),
-            models.Index(
-                fields=["contract"], condition=Q(invoice__isnull=True), name="diary_unbilled"
-            ),
+            models.Index(fields=["contract"], condition=Q(invoice__isnull=True), name="diary_unbilled"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(minutes__gt=0) & Q(minutes__lte=24 * 60), name="diary_minutes_in_a_day"
-            ),
+            models.CheckConstraint(condition=Q(minutes__gt=0) & Q(minutes__lte=24 * 60), name="diary_minutes_in_a_day"),
         ]
         triggers = [
             pgtrigger.Trigger(
@@ -134,6 +130,19 @@ class DiaryEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_date}: {self.minutes} min on contract #{self.contract_id}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            if self.contract.diary_locked:
+                raise DomainError(DIARY_LOCKED_MESSAGE)
+        else:
+            stored = DiaryEntry.objects.select_related("contract").get(pk=self.pk)
+            stored.refuse_change()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        DiaryEntry.objects.select_related("contract").get(pk=self.pk).refuse_change()
+        return super().delete(*args, **kwargs)
 
     @property
     def hours(self) -> str:
@@ -153,16 +162,3 @@ class DiaryEntry(models.Model):
             raise DomainError(DIARY_LOCKED_MESSAGE)
         if self.is_billed:
             raise DomainError(ENTRY_BILLED_MESSAGE)
-
-    def save(self, *args, **kwargs):
-        if self._state.adding:
-            if self.contract.diary_locked:
-                raise DomainError(DIARY_LOCKED_MESSAGE)
-        else:
-            stored = DiaryEntry.objects.select_related("contract").get(pk=self.pk)
-            stored.refuse_change()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        DiaryEntry.objects.select_related("contract").get(pk=self.pk).refuse_change()
-        return super().delete(*args, **kwargs)

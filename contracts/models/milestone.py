@@ -83,15 +83,22 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         return allowed_transitions(self, user)
 
     @transition(
-        field=state, source=MilestoneState.PENDING, target=MilestoneState.FUNDED,
-        conditions=[contract_is_open], permission=is_contract_client, custom={"verb": "fund"},
+        field=state,
+        source=MilestoneState.PENDING,
+        target=MilestoneState.FUNDED,
+        conditions=[contract_is_open],
+        permission=is_contract_client,
+        custom={"verb": "fund"},
     )
     def fund(self, *, by, at: datetime, reason: str = "") -> None:
         self.funded_at = at
 
     @transition(
-        field=state, source=MilestoneState.FUNDED, target=MilestoneState.SUBMITTED,
-        conditions=[contract_is_open], permission=is_contract_freelancer,
+        field=state,
+        source=MilestoneState.FUNDED,
+        target=MilestoneState.SUBMITTED,
+        conditions=[contract_is_open],
+        permission=is_contract_freelancer,
         custom={"verb": "submit work for"},
     )
     def submit(self, *, by, at: datetime, note: str = "", reason: str = "") -> None:
@@ -99,36 +106,51 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         self.submission_note = note
 
     @transition(
-        field=state, source=list(HELD_IN_ESCROW), target=MilestoneState.RELEASED,
-        permission=is_contract_client, custom={"verb": "release payment for"},
+        field=state,
+        source=list(HELD_IN_ESCROW),
+        target=MilestoneState.RELEASED,
+        permission=is_contract_client,
+        custom={"verb": "release payment for"},
     )
     def release(self, *, by, at: datetime, reason: str = "") -> None:
         self.closed_at = at
 
     @transition(
-        field=state, source=list(HELD_IN_ESCROW), target=MilestoneState.REFUND_REQUESTED,
-        permission=system_only, custom={"verb": "request a refund for"},
+        field=state,
+        source=list(HELD_IN_ESCROW),
+        target=MilestoneState.REFUND_REQUESTED,
+        permission=system_only,
+        custom={"verb": "request a refund for"},
     )
     def request_refund(self, *, by, at: datetime, reason: str = "") -> None:
         pass
 
     @transition(
-        field=state, source=MilestoneState.REFUND_REQUESTED, target=MilestoneState.REFUNDED,
-        permission=system_only, custom={"verb": "settle the refund of"},
+        field=state,
+        source=MilestoneState.REFUND_REQUESTED,
+        target=MilestoneState.REFUNDED,
+        permission=system_only,
+        custom={"verb": "settle the refund of"},
     )
     def settle_refund(self, *, by, at: datetime, reason: str = "") -> None:
         self.closed_at = at
 
     @transition(
-        field=state, source=list(HELD_IN_ESCROW), target=MilestoneState.REFUNDED,
-        permission=system_only, custom={"verb": "return the escrow of"},
+        field=state,
+        source=list(HELD_IN_ESCROW),
+        target=MilestoneState.REFUNDED,
+        permission=system_only,
+        custom={"verb": "return the escrow of"},
     )
     def return_escrow(self, *, by, at: datetime, reason: str = "") -> None:
         self.closed_at = at
 
     @transition(
-        field=state, source=MilestoneState.PENDING, target=MilestoneState.CANCELLED,
-        permission=system_only, custom={"verb": "cancel"},
+        field=state,
+        source=MilestoneState.PENDING,
+        target=MilestoneState.CANCELLED,
+        permission=system_only,
+        custom={"verb": "cancel"},
     )
     def cancel(self, *, by, at: datetime, reason: str = "") -> None:
         self.closed_at = at

@@ -43,9 +43,7 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
     """
 
     contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="refund_requests")
-    milestone = models.OneToOneField(
-        "contracts.Milestone", on_delete=models.PROTECT, related_name="refund_request"
-    )
+    milestone = models.OneToOneField("contracts.Milestone", on_delete=models.PROTECT, related_name="refund_request")
     amount_cents = models.PositiveIntegerField()
     state = FSMField(default=RefundRequestState.OPEN, choices=RefundRequestState.choices, protected=True)
     client_statement = models.TextField(blank=True)
@@ -74,23 +72,35 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
         return allowed_transitions(self, user)
 
     @transition(
-        field=state, source=RefundRequestState.OPEN, target=RefundRequestState.APPROVED,
-        conditions=[still_answerable], permission=is_request_freelancer, custom={"verb": "approve"},
+        field=state,
+        source=RefundRequestState.OPEN,
+        target=RefundRequestState.APPROVED,
+        conditions=[still_answerable],
+        permission=is_request_freelancer,
+        custom={"verb": "approve"},
     )
     def approve(self, *, by, at: datetime, reason: str = "") -> None:
         self.answered_at = at
 
     @transition(
-        field=state, source=RefundRequestState.OPEN, target=RefundRequestState.DISPUTED,
-        conditions=[still_answerable], permission=is_request_freelancer, custom={"verb": "dispute"},
+        field=state,
+        source=RefundRequestState.OPEN,
+        target=RefundRequestState.DISPUTED,
+        conditions=[still_answerable],
+        permission=is_request_freelancer,
+        custom={"verb": "dispute"},
     )
     def dispute(self, *, by, at: datetime, reason: str) -> None:
         self.answered_at = at
         self.freelancer_statement = reason
 
     @transition(
-        field=state, source=RefundRequestState.OPEN, target=RefundRequestState.APPROVED,
-        conditions=[answer_time_over], permission=system_only, custom={"verb": "approve automatically"},
+        field=state,
+        source=RefundRequestState.OPEN,
+        target=RefundRequestState.APPROVED,
+        conditions=[answer_time_over],
+        permission=system_only,
+        custom={"verb": "approve automatically"},
     )
     def approve_unanswered(self, *, by=None, at: datetime, reason: str = "") -> None:
         self.answered_at = at

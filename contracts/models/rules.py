@@ -65,7 +65,9 @@ def transition_refusal(instance: Any, name: str, user: Any = None) -> str | None
         closed = getattr(instance, "closed_state_refusal", None)
         if closed:
             return closed
-        return f"You cannot {verb} this {instance._meta.verbose_name} while it is {instance.get_state_display().lower()}."
+        return (
+            f"You cannot {verb} this {instance._meta.verbose_name} while it is {instance.get_state_display().lower()}."
+        )
     for condition in transition.conditions:
         if not condition(instance):
             if isinstance(condition, Rule):

@@ -114,7 +114,10 @@ def _outcome(milestone, held, *, returned: bool, decision: MilestoneDecision | N
                 f"{format_cents(held)}, the amount in escrow."
             )
         return MilestoneOutcome(
-            milestone, held, pay_cents=decision.pay_cents, requested_cents=held - decision.pay_cents,
+            milestone,
+            held,
+            pay_cents=decision.pay_cents,
+            requested_cents=held - decision.pay_cents,
             choice=decision.choice,
         )
     raise DomainError(f"Choose whether to pay in full, in part or nothing for “{milestone.title}”.")
@@ -131,8 +134,10 @@ def _plan(contract: Contract, *, by, transition: str, at: datetime, decisions=No
         minutes, cents = unbilled_time(contract)
     outcomes, cancelled = [], []
     if not contract.is_hourly:
-        ender_is_client = (by is not None and by.pk == contract.client_id) if transition in ("end", "give_notice") else (
-            transition == "elapse_notice" and contract.notice_given_by_id == contract.client_id
+        ender_is_client = (
+            (by is not None and by.pk == contract.client_id)
+            if transition in ("end", "give_notice")
+            else (transition == "elapse_notice" and contract.notice_given_by_id == contract.client_id)
         )
         client_chooses = transition in ("end", "give_notice") and ender_is_client
         held_by_milestone = escrow_held_by_milestone(contract)
@@ -193,9 +198,16 @@ def _carry_out(plan: EndPlan, *, at: datetime, **transition_kwargs) -> EndPlan:
         milestone = outcome.milestone
         milestone.contract = contract
         if outcome.pay_cents:
-            escrow_release(milestone=milestone, amount_cents=outcome.pay_cents, key=f"milestone:{milestone.pk}:end-release", at=at)
+            escrow_release(
+                milestone=milestone, amount_cents=outcome.pay_cents, key=f"milestone:{milestone.pk}:end-release", at=at
+            )
         if outcome.return_cents:
-            escrow_return(milestone=milestone, amount_cents=outcome.return_cents, key=f"milestone:{milestone.pk}:end-return", at=at)
+            escrow_return(
+                milestone=milestone,
+                amount_cents=outcome.return_cents,
+                key=f"milestone:{milestone.pk}:end-return",
+                at=at,
+            )
             take(milestone, "return_escrow", by=by, at=at, as_platform=True, reason="Contract ended")
         elif outcome.requested_cents:
             take(milestone, "request_refund", by=by, at=at, as_platform=True, reason="Contract ended by the client")
@@ -231,7 +243,9 @@ def reason_code(reason: str) -> str:
     return reason
 
 
-def contract_end(*, contract: Contract, by, reason: str, note: str = "", milestone_decisions: dict | None = None) -> EndPlan:
+def contract_end(
+    *, contract: Contract, by, reason: str, note: str = "", milestone_decisions: dict | None = None
+) -> EndPlan:
     """End the contract at once, for a party, when its terms set no notice period.
 
     Hourly: recorded unbilled time is invoiced and the diary locks. Fixed-price: a

@@ -9,9 +9,7 @@ def lock_contract(contract_id: int) -> Contract:
     actions on one contract run one after the other and see each other's result."""
     try:
         return (
-            Contract.objects.select_for_update(of=("self",))
-            .select_related("client", "freelancer")
-            .get(pk=contract_id)
+            Contract.objects.select_for_update(of=("self",)).select_related("client", "freelancer").get(pk=contract_id)
         )
     except Contract.DoesNotExist:
         raise DomainError("This contract does not exist.") from None

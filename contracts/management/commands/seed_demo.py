@@ -64,15 +64,25 @@ class Command(BaseCommand):
 
     def _hourly(self, client, freelancer, title, *, days_ago, rate=6000, limit=30, notice=0):
         return services.contract_create(
-            client=client, freelancer=freelancer, kind=ContractKind.HOURLY, title=title,
-            description=f"{DEMO_MARKER} {title}", hourly_rate_cents=rate, weekly_hour_limit=limit,
-            notice_days=notice, started_at=timezone.now() - timedelta(days=days_ago),
+            client=client,
+            freelancer=freelancer,
+            kind=ContractKind.HOURLY,
+            title=title,
+            description=f"{DEMO_MARKER} {title}",
+            hourly_rate_cents=rate,
+            weekly_hour_limit=limit,
+            notice_days=notice,
+            started_at=timezone.now() - timedelta(days=days_ago),
         )
 
     def _fixed(self, client, freelancer, title, milestones, *, days_ago):
         return services.contract_create(
-            client=client, freelancer=freelancer, kind=ContractKind.FIXED, title=title,
-            description=f"{DEMO_MARKER} {title}", milestones=milestones,
+            client=client,
+            freelancer=freelancer,
+            kind=ContractKind.FIXED,
+            title=title,
+            description=f"{DEMO_MARKER} {title}",
+            milestones=milestones,
             started_at=timezone.now() - timedelta(days=days_ago),
         )
 
@@ -82,7 +92,9 @@ class Command(BaseCommand):
         monday = today - timedelta(days=today.weekday() + 7 * weeks_ago)
         for offset, minutes in enumerate(minutes_a_day):
             DiaryEntry.objects.create(
-                contract=contract, work_date=monday + timedelta(days=offset), minutes=minutes,
+                contract=contract,
+                work_date=monday + timedelta(days=offset),
+                minutes=minutes,
                 memo=f"Week of {monday:%b %d}: sprint work, day {offset + 1}",
             )
         invoiced_at = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=UTC) + timedelta(
@@ -107,8 +119,13 @@ class Command(BaseCommand):
             self._log_past_week(api, weeks_ago)
         self._log_this_week(api, [(0, 150, "Pagination for the orders endpoint"), (1, 210, "Auth token refresh")])
         recent = Payment.objects.filter(contract=api).order_by("-paid_at").first()
-        refund_create(payment=recent, by=felix, amount_cents=3000, idempotency_key="demo-refund-api",
-                      reason="Half an hour logged twice by mistake")
+        refund_create(
+            payment=recent,
+            by=felix,
+            amount_cents=3000,
+            idempotency_key="demo-refund-api",
+            reason="Half an hour logged twice by mistake",
+        )
 
         pipeline = self._hourly(clara, fiona, "Data pipeline maintenance", days_ago=60, rate=5500, limit=20)
         self._log_past_week(pipeline, 2, (120, 90))
@@ -128,9 +145,13 @@ class Command(BaseCommand):
             )
             services.contract_end(contract=migration, by=clara, reason="completed", note="Migrated without downtime")
 
-        brand = self._fixed(clara, fiona, "Logo and brand kit",
-                            [("Logo concepts", 400_00), ("Final logo files", 600_00), ("Brand guide", 500_00)],
-                            days_ago=50)
+        brand = self._fixed(
+            clara,
+            fiona,
+            "Logo and brand kit",
+            [("Logo concepts", 400_00), ("Final logo files", 600_00), ("Brand guide", 500_00)],
+            days_ago=50,
+        )
         logo, final, guide = brand.milestones.order_by("position")
         with as_of(now - timedelta(days=40)):
             services.milestone_fund(milestone=logo, by=clara)
@@ -139,8 +160,13 @@ class Command(BaseCommand):
         services.milestone_fund(milestone=final, by=clara)
         services.milestone_submit(milestone=final, by=fiona, note="SVG, PNG and PDF files")
 
-        site = self._fixed(clara, felix, "Marketing site build",
-                           [("Design mock-ups", 800_00), ("Build and launch", 1_500_00)], days_ago=20)
+        site = self._fixed(
+            clara,
+            felix,
+            "Marketing site build",
+            [("Design mock-ups", 800_00), ("Build and launch", 1_500_00)],
+            days_ago=20,
+        )
         mockups, build = site.milestones.order_by("position")
         services.milestone_fund(milestone=mockups, by=clara)
         services.milestone_fund(milestone=build, by=clara)
@@ -150,6 +176,9 @@ class Command(BaseCommand):
         services.milestone_fund(milestone=illustrations, by=clara)
         services.milestone_submit(milestone=illustrations, by=fiona, note="Ten illustrations, PNG")
         services.contract_end(
-            contract=art, by=clara, reason="unsuccessful", note="Only four of the ten match the brief",
+            contract=art,
+            by=clara,
+            reason="unsuccessful",
+            note="Only four of the ten match the brief",
             milestone_decisions={illustrations.pk: MilestoneDecision(MilestoneChoice.PAY_PART, 120_00)},
         )

@@ -198,7 +198,11 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @property
     def diary_accepts_new_time(self) -> bool:
-        return self.is_hourly and self.state in (ContractState.ACTIVE, ContractState.ENDING)
+        if not self.is_hourly:
+            return False
+        if self.state == ContractState.ENDING:
+            return timezone.now() < self.notice_effective_at
+        return self.state == ContractState.ACTIVE
 
     @property
     def closed_state_refusal(self) -> str | None:
@@ -335,9 +339,10 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         custom={"verb": "end at the end of the notice period"},
     )
     def elapse_notice(self, *, by=None, at: datetime, reason: str = "") -> None:
+        """The end takes effect at the end of the notice period, whenever the sweep runs."""
         self._mark_ended(
             by=self.notice_given_by,
-            at=at,
+            at=self.notice_effective_at,
             kind=EndKind.NOTICE,
             reason=self.end_reason,
             note=self.end_reason_note,

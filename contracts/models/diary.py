@@ -22,6 +22,14 @@ def week_edit_deadline(day: date) -> datetime:
     return datetime.combine(next_monday, time(hour=settings.HOURLY_WEEK_INVOICE_HOUR_UTC), tzinfo=UTC)
 
 
+def _contract_has_ended(*contract_ids: int) -> bool:
+    """Read from the database, not from a contract object the caller may hold from
+    before the end."""
+    from .contract import Contract, ContractState
+
+    return Contract.objects.filter(pk__in=contract_ids, state=ContractState.ENDED).exists()
+
+
 class DiaryEntryQuerySet(models.QuerySet):
     """Refuses bulk changes that would touch a locked diary or invoiced time.
 
@@ -40,6 +48,9 @@ class DiaryEntryQuerySet(models.QuerySet):
     def update(self, **kwargs):
         self._refuse_locked()
         self._refuse_billed()
+        target = kwargs.get("contract", kwargs.get("contract_id"))
+        if target is not None and _contract_has_ended(getattr(target, "pk", target)):
+            raise DomainError(DIARY_LOCKED_MESSAGE)
         return super().update(**kwargs)
 
     def delete(self):
@@ -48,10 +59,8 @@ class DiaryEntryQuerySet(models.QuerySet):
         return super().delete()
 
     def bulk_create(self, objs, *args, **kwargs):
-        contract_ids = {obj.contract_id for obj in objs}
-        from .contract import Contract
-
-        if Contract.objects.filter(pk__in=contract_ids, state="ended").exists():
+        objs = list(objs)
+        if _contract_has_ended(*{obj.contract_id for obj in objs}):
             raise DomainError(DIARY_LOCKED_MESSAGE)
         return super().bulk_create(objs, *args, **kwargs)
 
@@ -132,12 +141,10 @@ class DiaryEntry(models.Model):
         return f"{self.work_date}: {self.minutes} min on contract #{self.contract_id}"
 
     def save(self, *args, **kwargs):
-        if self._state.adding:
-            if self.contract.diary_locked:
-                raise DomainError(DIARY_LOCKED_MESSAGE)
-        else:
-            stored = DiaryEntry.objects.select_related("contract").get(pk=self.pk)
-            stored.refuse_change()
+        if not self._state.adding:
+            DiaryEntry.objects.select_related("contract").get(pk=self.pk).refuse_change()
+        if _contract_has_ended(self.contract_id):
+            raise DomainError(DIARY_LOCKED_MESSAGE)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -49,10 +49,7 @@ def refused(sql: str, params=()) -> DatabaseError:
 
 
 def insert_diary_sql() -> str:
-    return (
-        f"INSERT INTO contracts_diaryentry {DIARY_COLUMNS} "
-        "VALUES (%s, %s, %s, %s, NULL, now(), now()) RETURNING id"
-    )
+    return f"INSERT INTO contracts_diaryentry {DIARY_COLUMNS} VALUES (%s, %s, %s, %s, NULL, now(), now()) RETURNING id"
 
 
 def end_contract(contract: Contract, by=None) -> Contract:
@@ -321,7 +318,7 @@ def test_raw_delete_of_an_append_only_row_is_refused_by_the_database(money_rows,
 @pytest.mark.django_db
 def test_rows_of_a_table_that_is_not_append_only_can_be_changed_with_the_same_raw_sql(money_rows):
     """Control: the refusals above come from the triggers, not from the raw-SQL path."""
-    contract_id = execute("SELECT contract_id FROM billing_payment WHERE id = %s", [money_rows["billing_payment"]])[0][0]
+    contract_id = Payment.objects.get(pk=money_rows["billing_payment"]).contract_id
 
     execute("UPDATE contracts_contract SET title = 'Renamed' WHERE id = %s", [contract_id])
 
@@ -358,12 +355,11 @@ def test_unbalanced_ledger_transaction_inserted_with_raw_sql_fails_at_commit(acc
     client_funds, earnings, _ = accounts
     reached_end_of_block = False
 
-    with pytest.raises(IntegrityError) as excinfo:
-        with transaction.atomic():
-            tx_id = insert_transaction("raw:unbalanced")
-            insert_entry(tx_id, client_funds.pk, -10_000)
-            insert_entry(tx_id, earnings.pk, 9_900)
-            reached_end_of_block = True  # each INSERT was accepted; only COMMIT checks
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic():
+        tx_id = insert_transaction("raw:unbalanced")
+        insert_entry(tx_id, client_funds.pk, -10_000)
+        insert_entry(tx_id, earnings.pk, 9_900)
+        reached_end_of_block = True  # each INSERT was accepted; only COMMIT checks
 
     assert reached_end_of_block is True
     assert f"ledger transaction {tx_id} does not balance: entries sum to -100 cents" in str(excinfo.value)

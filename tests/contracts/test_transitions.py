@@ -90,7 +90,11 @@ def test_client_pauses_and_resumes_hourly_contract_each_logged_once():
 
     services.contract_resume(contract=contract, by=contract.client)
     assert reload(contract).state == ContractState.ACTIVE
-    rows = list(StateChange.objects.filter(contract=contract).values_list("transition", "source", "target", "actor"))
+    rows = list(
+        StateChange.objects.filter(contract=contract)
+        .order_by("id")
+        .values_list("transition", "source", "target", "actor")
+    )
     assert rows == [
         ("pause", "active", "paused", contract.client_id),
         ("resume", "paused", "active", contract.client_id),
@@ -159,7 +163,11 @@ def test_either_party_gives_notice_ending_at_now_plus_notice_period(giver):
     assert row.ended_at is None
     log = only_log_row(contract)
     assert (log.transition, log.source, log.target, log.actor_id, log.reason) == (
-        "give_notice", "active", "ending", by.pk, "completed",
+        "give_notice",
+        "active",
+        "ending",
+        by.pk,
+        "completed",
     )
 
 
@@ -206,7 +214,11 @@ def test_giver_withdraws_notice_before_effective_time():
     assert row.end_reason == ""
     last = last_log(contract)
     assert (last.transition, last.source, last.target, last.actor_id, last.reason) == (
-        "withdraw_notice", "ending", "active", contract.client_id, "Notice withdrawn",
+        "withdraw_notice",
+        "ending",
+        "active",
+        contract.client_id,
+        "Notice withdrawn",
     )
     assert StateChange.objects.filter(contract=contract).count() == 2
 
@@ -256,7 +268,9 @@ def test_accepted_end_proposal_ends_contract_at_once_as_no_fault():
     assert row.is_no_fault is True
     assert (row.end_proposed_by_id, row.end_proposed_at) == (None, None)
     rows = list(
-        StateChange.objects.filter(contract=contract).values_list("transition", "source", "target", "actor", "reason")
+        StateChange.objects.filter(contract=contract)
+        .order_by("id")
+        .values_list("transition", "source", "target", "actor", "reason")
     )
     assert rows == [
         ("propose_end", "active", "active", contract.client_id, "Let's wrap up"),
@@ -351,7 +365,12 @@ def test_either_party_ends_contract_without_notice_at_once(ender):
     assert (row.end_reason, row.end_reason_note) == ("not_responsive", "No reply")
     log = only_log_row(contract)
     assert (log.transition, log.source, log.target, log.actor_id, log.reason, log.created_at) == (
-        "end", "active", "ended", by.pk, "not_responsive", T0,
+        "end",
+        "active",
+        "ended",
+        by.pk,
+        "not_responsive",
+        T0,
     )
 
 
@@ -516,7 +535,11 @@ def test_holder_of_force_end_permission_ends_any_open_contract(state):
     assert StateChange.objects.filter(contract=contract).count() == logged_before + 1
     last = last_log(contract)
     assert (last.transition, last.source, last.target, last.actor_id, last.reason) == (
-        "force_end", state, "ended", admin.pk, "Account suspended for circumvention",
+        "force_end",
+        state,
+        "ended",
+        admin.pk,
+        "Account suspended for circumvention",
     )
 
 
@@ -587,12 +610,14 @@ def test_actions_for_lists_what_each_user_may_do_on_active_hourly_contract():
 def test_actions_for_offers_notice_not_end_when_terms_set_notice():
     contract = HourlyWithNoticeFactory()
     assert set(render(ACTIONS, contract=contract, user=contract.freelancer).split(",")) == {
-        "give_notice", "propose_end",
+        "give_notice",
+        "propose_end",
     }
     services.contract_give_notice(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
     contract = reload(contract)
     assert set(render(ACTIONS, contract=contract, user=contract.freelancer).split(",")) == {
-        "propose_end", "withdraw_notice",
+        "propose_end",
+        "withdraw_notice",
     }
     assert render(ACTIONS, contract=contract, user=contract.client) == "propose_end"
 

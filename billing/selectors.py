@@ -1,7 +1,7 @@
-from django.db.models import Q, Sum, Value
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
-from .models import EscrowMovement, EscrowMovementKind, LedgerAccount, LedgerEntry, Payment, Refund
+from .models import EscrowMovement, EscrowMovementKind, LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Refund
 
 
 def account_balance_cents(account: LedgerAccount) -> int:
@@ -17,14 +17,6 @@ def refund_totals(payment: Payment) -> dict[str, int]:
         amount=Coalesce(Sum("amount_cents"), 0),
         freelancer_fee=Coalesce(Sum("freelancer_fee_returned_cents"), 0),
         client_fee=Coalesce(Sum("client_fee_returned_cents"), 0),
-    )
-
-
-def payments_with_refunds(queryset=None):
-    """Payments annotated with ``refunded_cents`` and ``refundable_cents``, in one query."""
-    queryset = Payment.objects.all() if queryset is None else queryset
-    return queryset.annotate(
-        refunded_cents=Coalesce(Sum("refunds__amount_cents"), Value(0)),
     )
 
 
@@ -57,3 +49,18 @@ def escrow_held_by_milestone(contract) -> dict[int, int]:
         )
     )
     return {row["milestone_id"]: row["funded"] - row["paid_out"] for row in rows}
+
+
+def balance_of(code: str) -> int:
+    """Balance of the account with this code; 0 for an account never used."""
+    account = LedgerAccount.objects.filter(code=code).first()
+    return 0 if account is None else account_balance_cents(account)
+
+
+def unbalanced_transactions() -> list[tuple[str, int, int]]:
+    """(key, sum, entry count) of every ledger transaction that does not sum to zero
+    or has fewer than two entries: empty when the ledger is sound."""
+    totals = LedgerTransaction.objects.annotate(
+        total=Coalesce(Sum("entries__amount_cents"), 0), lines=Count("entries")
+    ).filter(Q(lines__lt=2) | ~Q(total=0))
+    return list(totals.values_list("idempotency_key", "total", "lines"))

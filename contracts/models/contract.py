@@ -213,18 +213,6 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     def is_party(self, user) -> bool:
         return bool(user and user.is_authenticated and user.pk in (self.client_id, self.freelancer_id))
 
-    def role_of(self, user) -> str | None:
-        if not user or not user.is_authenticated:
-            return None
-        if user.pk == self.client_id:
-            return "client"
-        if user.pk == self.freelancer_id:
-            return "freelancer"
-        return None
-
-    def other_party(self, user):
-        return self.freelancer if user.pk == self.client_id else self.client
-
     @property
     def end_proposal_expires_at(self) -> datetime | None:
         if self.end_proposed_at is None:

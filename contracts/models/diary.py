@@ -152,10 +152,6 @@ class DiaryEntry(models.Model):
         return super().delete(*args, **kwargs)
 
     @property
-    def hours(self) -> str:
-        return f"{self.minutes // 60}:{self.minutes % 60:02d}"
-
-    @property
     def is_billed(self) -> bool:
         return self.invoice_id is not None
 

@@ -1,6 +1,5 @@
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -65,16 +64,6 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (milestone #{self.pk})"
-
-    @property
-    def is_held_in_escrow(self) -> bool:
-        return self.state in HELD_IN_ESCROW
-
-    @property
-    def auto_release_at(self) -> datetime | None:
-        if self.state != MilestoneState.SUBMITTED or self.submitted_at is None:
-            return None
-        return self.submitted_at + timedelta(days=settings.MILESTONE_AUTO_RELEASE_DAYS)
 
     def refusal(self, transition_name: str, user=None) -> str | None:
         return transition_refusal(self, transition_name, user)

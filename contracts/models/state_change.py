@@ -30,7 +30,3 @@ class StateChange(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.subject} #{self.subject_id}: {self.source} → {self.target} ({self.transition})"
-
-    @property
-    def actor_label(self) -> str:
-        return self.actor.get_username() if self.actor else "the platform"

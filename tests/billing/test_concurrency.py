@@ -25,6 +25,7 @@ from contracts.models import (
 from contracts.services import MilestoneChoice, MilestoneDecision
 from contracts_portal.errors import DomainError
 from tests.factories import DiaryEntryFactory, FixedContractFactory, HourlyContractFactory, MilestoneFactory
+from tests.ledger_checks import assert_ledger_balanced
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -69,14 +70,6 @@ def race(**actions) -> dict[str, Outcome]:
     return outcomes
 
 
-def assert_ledger_balances() -> None:
-    """Every ledger transaction has entries and they sum to zero."""
-    totals = LedgerTransaction.objects.annotate(total=Sum("entries__amount_cents"), lines=Count("entries"))
-    broken = [(tx.idempotency_key, tx.total, tx.lines) for tx in totals if tx.lines < 2 or tx.total != 0]
-    assert broken == []
-    assert LedgerEntry.objects.aggregate(total=Sum("amount_cents"))["total"] == 0
-
-
 # (1) Both parties end an hourly contract at the same moment.
 
 
@@ -108,7 +101,7 @@ def test_parties_ending_an_hourly_contract_at_once_end_it_exactly_once(round_):
     assert DiaryEntry.objects.filter(contract=contract, invoice__isnull=True).count() == 0
     assert DiaryEntry.objects.filter(contract=contract, invoice=invoice).count() == 2
     assert LedgerTransaction.objects.filter(contract=contract).count() == 1
-    assert_ledger_balances()
+    assert_ledger_balanced()
 
 
 # (2) Freelancer ends a fixed-price contract while the client ends it paying in full.
@@ -155,7 +148,7 @@ def test_parties_ending_a_fixed_price_contract_at_once_settle_each_milestone_exa
     assert EscrowRefundRequest.objects.filter(contract=contract).count() == 0
     escrow_left = LedgerEntry.objects.filter(account__code=f"escrow:{contract.pk}").aggregate(t=Sum("amount_cents"))
     assert escrow_left["t"] == 0
-    assert_ledger_balances()
+    assert_ledger_balanced()
 
 
 # (3) Refunds racing on one payment.
@@ -198,7 +191,7 @@ def test_two_refunds_of_sixty_percent_racing_on_one_payment_let_exactly_one_thro
         (60_00, 6_00, 3_00)
     ]
     assert refunds.aggregate(total=Sum("amount_cents"))["total"] <= payment.amount_cents
-    assert_ledger_balances()
+    assert_ledger_balanced()
 
 
 def test_eight_refunds_of_twenty_percent_racing_on_one_payment_let_exactly_five_through(payment):
@@ -226,7 +219,7 @@ def test_eight_refunds_of_twenty_percent_racing_on_one_payment_let_exactly_five_
         count=Count("id"),
     )
     assert totals == {"amount": 100_00, "freelancer_fee": 10_00, "client_fee": 5_00, "count": 5}
-    assert_ledger_balances()
+    assert_ledger_balanced()
 
 
 # (4) Time recorded while the contract ends: billed, or refused; never left unbilled.
@@ -241,7 +234,7 @@ def assert_no_unbilled_time_after_the_end(contract: Contract, *, extra_minutes_i
     assert invoice.minutes == expected_minutes
     assert invoice.amount_cents == expected_minutes * 5000 // 60
     assert DiaryEntry.objects.filter(contract=contract).aggregate(t=Sum("minutes"))["t"] == expected_minutes
-    assert_ledger_balances()
+    assert_ledger_balanced()
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))

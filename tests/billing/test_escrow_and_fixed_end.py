@@ -18,13 +18,11 @@ from billing.models import (
     EscrowMovement,
     EscrowMovementKind,
     Invoice,
-    LedgerAccount,
-    LedgerEntry,
     LedgerTransaction,
     Payment,
     PaymentSource,
 )
-from billing.selectors import account_balance_cents, escrow_held_cents
+from billing.selectors import escrow_held_cents
 from contracts import services
 from contracts.models import (
     ContractKind,
@@ -44,6 +42,8 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
+from tests.ledger_checks import assert_ledger_balanced
+from tests.ledger_checks import balances as ledger_balances
 
 NOW = datetime(2025, 6, 4, 9, 30, tzinfo=UTC)
 
@@ -70,25 +70,8 @@ def fresh(obj):
     return type(obj).objects.get(pk=obj.pk)
 
 
-def balance(code: str) -> int:
-    account = LedgerAccount.objects.filter(code=code).first()
-    return 0 if account is None else account_balance_cents(account)
-
-
 def balances(contract) -> dict[str, int]:
-    return {
-        "client": balance(f"client-funds:{contract.client_id}"),
-        "escrow": balance(f"escrow:{contract.pk}"),
-        "earnings": balance(f"earnings:{contract.freelancer_id}"),
-        "fees": balance("platform-fees"),
-    }
-
-
-def assert_ledger_balanced() -> None:
-    unbalanced = LedgerTransaction.objects.annotate(total=Sum("entries__amount_cents")).exclude(total=0)
-    assert list(unbalanced.values_list("idempotency_key", "total")) == []
-    assert LedgerTransaction.objects.filter(entries__isnull=True).count() == 0
-    assert (LedgerEntry.objects.aggregate(total=Sum("amount_cents"))["total"] or 0) == 0
+    return ledger_balances(client_id=contract.client_id, freelancer_id=contract.freelancer_id, contract_id=contract.pk)
 
 
 def row_counts() -> dict[str, int]:

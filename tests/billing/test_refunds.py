@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
-from billing.models import LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Refund, TransactionKind
-from billing.selectors import account_balance_cents, refunded_cents
+from billing.models import LedgerEntry, LedgerTransaction, Payment, Refund, TransactionKind
+from billing.selectors import refunded_cents
 from billing.services.invoices import invoice_unbilled_time
 from billing.services.refunds import refund_create
 from contracts import services
@@ -26,6 +25,8 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
+from tests.ledger_checks import assert_ledger_balanced
+from tests.ledger_checks import balances as ledger_balances
 
 PAID_AT = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 
@@ -50,25 +51,10 @@ def hourly_payment(minutes: int, *, contract=None) -> Payment:
     return invoice.payment
 
 
-def balance(code: str) -> int:
-    account = LedgerAccount.objects.filter(code=code).first()
-    return 0 if account is None else account_balance_cents(account)
-
-
 def balances(payment: Payment) -> dict[str, int]:
-    return {
-        "client": balance(f"client-funds:{payment.client_id}"),
-        "earnings": balance(f"earnings:{payment.freelancer_id}"),
-        "escrow": balance(f"escrow:{payment.contract_id}"),
-        "fees": balance("platform-fees"),
-    }
-
-
-def assert_ledger_balanced() -> None:
-    unbalanced = LedgerTransaction.objects.annotate(total=Sum("entries__amount_cents")).exclude(total=0)
-    assert list(unbalanced.values_list("idempotency_key", "total")) == []
-    assert LedgerTransaction.objects.filter(entries__isnull=True).count() == 0
-    assert (LedgerEntry.objects.aggregate(total=Sum("amount_cents"))["total"] or 0) == 0
+    return ledger_balances(
+        client_id=payment.client_id, freelancer_id=payment.freelancer_id, contract_id=payment.contract_id
+    )
 
 
 def refund(payment: Payment, amount_cents: int, *, key: str | None = None, by=None, reason: str = "") -> Refund:

@@ -15,7 +15,7 @@ from billing.services.invoices import invoice_unbilled_time, unbilled_time
 from contracts_portal.errors import DomainError
 
 from ..events import contract_ended
-from ..models import Contract, EndReason, EscrowRefundRequest, Milestone, MilestoneState
+from ..models import HELD_IN_ESCROW, Contract, ContractState, EndReason, EscrowRefundRequest, Milestone, MilestoneState
 from .locking import check, lock_contract, take
 
 CIRCUMVENTION_WARNING = (
@@ -123,45 +123,51 @@ def _outcome(milestone, held, *, returned: bool, decision: MilestoneDecision | N
     raise DomainError(f"Choose whether to pay in full, in part or nothing for “{milestone.title}”.")
 
 
+def _client_settles(contract: Contract, *, by, transition: str) -> bool:
+    """Whether the client is the one ending, so unreleased escrow is the client's to
+    settle (pay in full, part or nothing) rather than returned to the client."""
+    if transition in ("end", "give_notice"):
+        return by is not None and by.pk == contract.client_id
+    return transition == "elapse_notice" and contract.notice_given_by_id == contract.client_id
+
+
 def _plan(contract: Contract, *, by, transition: str, at: datetime, decisions=None, strict: bool) -> EndPlan:
-    decisions = decisions or {}
-    notice = transition == "give_notice"
-    takes_effect_at = contract.notice_effective_at if transition == "elapse_notice" else at
-    if notice:
+    if transition == "give_notice":
         takes_effect_at = at + timedelta(days=contract.notice_days)
+    elif transition == "elapse_notice":
+        takes_effect_at = contract.notice_effective_at
+    else:
+        takes_effect_at = at
     minutes = cents = 0
     if contract.is_hourly:
         minutes, cents = unbilled_time(contract)
     outcomes, cancelled = [], []
     if not contract.is_hourly:
-        ender_is_client = (
-            (by is not None and by.pk == contract.client_id)
-            if transition in ("end", "give_notice")
-            else (transition == "elapse_notice" and contract.notice_given_by_id == contract.client_id)
-        )
-        client_chooses = transition in ("end", "give_notice") and ender_is_client
+        client_settles = _client_settles(contract, by=by, transition=transition)
+        # Only a client ending at once is there to choose; at the end of a client's
+        # notice every milestone still in escrow becomes a refund request.
+        client_chooses_now = client_settles and transition == "end"
+        decisions = decisions or {}
         held_by_milestone = escrow_held_by_milestone(contract)
         for milestone in contract.milestones.order_by("position", "id"):
             if milestone.state == MilestoneState.PENDING:
                 cancelled.append(milestone)
                 continue
-            if milestone.state not in (MilestoneState.FUNDED, MilestoneState.SUBMITTED):
+            if milestone.state not in HELD_IN_ESCROW:
                 continue
             held = held_by_milestone.get(milestone.pk, 0)
-            if client_chooses and not notice:
-                decision = decisions.get(milestone.pk)
+            if not client_settles:
+                decision, returned = None, True
+            elif client_chooses_now:
+                decision, returned = decisions.get(milestone.pk), False
                 if decision is None and strict:
                     raise DomainError(
                         f"Choose whether to pay in full, in part or nothing for “{milestone.title}” "
                         f"({format_cents(held)} in escrow)."
                     )
-                outcomes.append(_outcome(milestone, held, returned=False, decision=decision))
-            elif ender_is_client:
-                outcomes.append(
-                    _outcome(milestone, held, returned=False, decision=MilestoneDecision(MilestoneChoice.PAY_NOTHING))
-                )
             else:
-                outcomes.append(_outcome(milestone, held, returned=True, decision=None))
+                decision, returned = MilestoneDecision(MilestoneChoice.PAY_NOTHING), False
+            outcomes.append(_outcome(milestone, held, returned=returned, decision=decision))
     return EndPlan(
         contract=contract,
         by=by,
@@ -182,7 +188,7 @@ def contract_end_preview(*, contract: Contract, by, decisions: dict | None = Non
     With a notice period, ending means giving notice: the plan shows when the end
     takes effect and what would be billed or returned if it ended today.
     """
-    transition = "give_notice" if contract.notice_days > 0 and contract.state != "ending" else "end"
+    transition = "give_notice" if contract.notice_days > 0 and contract.state != ContractState.ENDING else "end"
     if contract.has_open_end_proposal() and contract.end_proposed_by_id not in (None, getattr(by, "pk", None)):
         transition = "accept_end"
     check(contract, transition, by=by)

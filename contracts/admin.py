@@ -170,3 +170,6 @@ class StateChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from . import admin_accounts  # noqa: E402, F401

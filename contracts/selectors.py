@@ -1,20 +1,162 @@
-from django.db.models import Count, Q
+"""Read-side queries for the portal's pages: a fixed number of SQL queries per page,
+whatever the number of contracts, diary entries, milestones or payments."""
 
-from .models import Contract, ContractState
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from billing.models import EscrowMovement, EscrowMovementKind, Invoice, Payment
+from billing.money import hourly_amount_cents
+from billing.selectors import escrow_held_by_milestone
+
+from .models import Contract, ContractState, DiaryEntry, EndReason, StateChange, week_start
+
+PRIVATE_REASON_TRANSITIONS = {"end", "accept_end", "give_notice", "elapse_notice"}
 
 
-def contracts_for(user):
-    """The user's contracts as client or freelancer, newest first."""
-    return (
+def my_jobs(user, *, status: str = "active"):
+    """The user's contracts as client or freelancer, newest first, with the minutes
+    recorded this week (hourly) and the escrow held (fixed-price) annotated."""
+    monday = week_start(timezone.now().date())
+    minutes_this_week = Subquery(
+        DiaryEntry.objects.filter(contract=OuterRef("pk"), work_date__gte=monday)
+        .order_by()
+        .values("contract")
+        .annotate(total=Sum("minutes"))
+        .values("total")[:1],
+        output_field=IntegerField(),
+    )
+    escrow_held = Subquery(
+        EscrowMovement.objects.filter(milestone__contract=OuterRef("pk"))
+        .order_by()
+        .values("milestone__contract")
+        .annotate(
+            total=Sum(
+                Case(
+                    When(kind=EscrowMovementKind.FUND, then=F("amount_cents")),
+                    default=-F("amount_cents"),
+                )
+            )
+        )
+        .values("total")[:1],
+        output_field=IntegerField(),
+    )
+    contracts = (
         Contract.objects.filter(Q(client=user) | Q(freelancer=user))
         .select_related("client", "freelancer")
+        .annotate(
+            minutes_this_week=Coalesce(minutes_this_week, Value(0)),
+            escrow_held_cents=Coalesce(escrow_held, Value(0)),
+        )
         .order_by("-started_at", "-id")
     )
+    if status == "active":
+        contracts = contracts.exclude(state=ContractState.ENDED)
+    elif status == "ended":
+        contracts = contracts.filter(state=ContractState.ENDED)
+    return contracts
 
 
-def demo_overview() -> dict[str, int]:
+def portal_overview() -> dict[str, int]:
     return Contract.objects.aggregate(
         total=Count("id"),
         open=Count("id", filter=~Q(state=ContractState.ENDED)),
         ended=Count("id", filter=Q(state=ContractState.ENDED)),
+    )
+
+
+def job_counts(user) -> dict[str, int]:
+    return Contract.objects.filter(Q(client=user) | Q(freelancer=user)).aggregate(
+        active=Count("id", filter=~Q(state=ContractState.ENDED)),
+        ended=Count("id", filter=Q(state=ContractState.ENDED)),
+    )
+
+
+@dataclass(frozen=True)
+class DiarySummary:
+    minutes_this_week: int
+    unbilled_minutes: int
+    unbilled_cents: int
+    total_minutes: int
+    entries: list
+
+
+def diary_summary(contract: Contract, *, recent: int = 10) -> DiarySummary:
+    monday = week_start(timezone.now().date())
+    totals = DiaryEntry.objects.filter(contract=contract).aggregate(
+        this_week=Coalesce(Sum("minutes", filter=Q(work_date__gte=monday)), 0),
+        unbilled=Coalesce(Sum("minutes", filter=Q(invoice__isnull=True)), 0),
+        total=Coalesce(Sum("minutes"), 0),
+    )
+    entries = list(DiaryEntry.objects.filter(contract=contract).order_by("-work_date", "-id")[:recent])
+    for entry in entries:
+        entry.contract = contract
+    return DiarySummary(
+        minutes_this_week=totals["this_week"],
+        unbilled_minutes=totals["unbilled"],
+        unbilled_cents=hourly_amount_cents(totals["unbilled"], contract.hourly_rate_cents or 0),
+        total_minutes=totals["total"],
+        entries=entries,
+    )
+
+
+def contract_history(contract: Contract, viewer) -> list[StateChange]:
+    """The transition log as the viewer may see it: the private reason for ending is
+    shown only to the person who gave it."""
+    changes = list(StateChange.objects.filter(contract=contract).select_related("actor").order_by("created_at", "id"))
+    for change in changes:
+        change.visible_reason = change.reason
+        if change.transition in PRIVATE_REASON_TRANSITIONS:
+            is_own = change.actor_id == viewer.pk and change.reason in EndReason.values
+            change.visible_reason = f"private reason: {EndReason(change.reason).label}" if is_own else ""
+    return changes
+
+
+def contract_payments(contract: Contract):
+    return list(
+        Payment.objects.filter(contract=contract)
+        .annotate(refunded_cents=Coalesce(Sum("refunds__amount_cents"), Value(0)))
+        .select_related("milestone")
+        .order_by("-paid_at", "-id")
+    )
+
+
+def contract_invoices(contract: Contract):
+    return list(Invoice.objects.filter(contract=contract).order_by("-issued_at", "-id"))
+
+
+def contract_milestones(contract: Contract):
+    held = escrow_held_by_milestone(contract)
+    milestones = list(contract.milestones.order_by("position", "id"))
+    for milestone in milestones:
+        milestone.contract = contract
+        milestone.held_cents = held.get(milestone.pk, 0)
+    return milestones
+
+
+def contract_refund_requests(contract: Contract):
+    requests = list(contract.refund_requests.select_related("milestone").order_by("-created_at"))
+    for request in requests:
+        request.contract = contract
+        request.milestone.contract = contract
+    return requests
+
+
+def refundable_payments(freelancer, *, now=None):
+    """The freelancer's payments, newest first, with what has been refunded, and
+    whether each is still inside the refund window."""
+    now = now or timezone.now()
+    window_start = now - timedelta(days=settings.REFUND_WINDOW_DAYS + 1)
+    return (
+        Payment.objects.filter(freelancer=freelancer)
+        .select_related("contract", "client")
+        .annotate(
+            refunded_cents=Coalesce(Sum("refunds__amount_cents"), Value(0)),
+            in_window=Case(When(paid_at__gt=window_start, then=Value(1)), default=Value(0)),
+        )
+        .order_by("-paid_at", "-id")
     )

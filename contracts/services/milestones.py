@@ -2,11 +2,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Payment
+from billing.money import format_cents
 from billing.selectors import escrow_held_cents
 from billing.services.escrow import escrow_fund, escrow_release
+from contracts_portal.errors import DomainError
 
 from ..models import Milestone
-from .locking import lock_milestone, take
+from .locking import check, lock_milestone, take
 
 
 def milestone_fund(*, milestone: Milestone, by) -> Milestone:
@@ -26,15 +28,28 @@ def milestone_submit(*, milestone: Milestone, by, note: str = "") -> Milestone:
     return milestone
 
 
-def milestone_release(*, milestone: Milestone, by) -> Payment:
-    """The client pays the freelancer the whole escrow of the milestone."""
+def milestone_release(
+    *, milestone: Milestone, by, amount_cents: int | None = None, idempotency_key: str = ""
+) -> Payment:
+    """The client pays the freelancer out of the milestone's escrow: all of it
+    (the milestone is then paid), or a part, leaving the rest in escrow."""
     with transaction.atomic():
         milestone = lock_milestone(milestone.pk)
         at = timezone.now()
-        take(milestone, "release", by=by, at=at)
+        held = escrow_held_cents(milestone)
+        if amount_cents is None or amount_cents == held:
+            take(milestone, "release", by=by, at=at)
+            return escrow_release(
+                milestone=milestone, amount_cents=held, key=f"milestone:{milestone.pk}:release", at=at
+            )
+        check(milestone, "release", by=by)
+        if not 0 < amount_cents < held:
+            raise DomainError(f"Enter an amount above $0.00 and at most {format_cents(held)}, the amount in escrow.")
+        if not idempotency_key:
+            raise ValueError("a part release needs an idempotency key")
         return escrow_release(
             milestone=milestone,
-            amount_cents=escrow_held_cents(milestone),
-            key=f"milestone:{milestone.pk}:release",
+            amount_cents=amount_cents,
+            key=f"milestone:{milestone.pk}:release:{idempotency_key}",
             at=at,
         )

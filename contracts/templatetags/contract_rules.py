@@ -13,6 +13,18 @@ def money(cents) -> str:
     return format_cents(int(cents))
 
 
+@register.filter
+def hours(minutes) -> str:
+    """Minutes as hours and minutes: 135 → 2:15."""
+    minutes = int(minutes or 0)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+@register.filter
+def humanize_transition(name: str) -> str:
+    return name.replace("_", " ")
+
+
 @register.simple_tag
 def actions_for(obj, user) -> list[str]:
     """The transitions ``user`` may take on a contract, milestone or refund request

@@ -1,0 +1,33 @@
+from django import forms
+from django.utils import timezone
+
+
+class DiaryEntryForm(forms.Form):
+    work_date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    hours = forms.IntegerField(label="Hours", min_value=0, max_value=24, initial=0)
+    minutes = forms.IntegerField(label="Minutes", min_value=0, max_value=59, initial=0)
+    memo = forms.CharField(label="What did you work on?", max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["work_date"].initial = timezone.localdate()
+
+    def clean(self):
+        cleaned = super().clean()
+        hours, minutes = cleaned.get("hours"), cleaned.get("minutes")
+        if hours is not None and minutes is not None:
+            cleaned["total_minutes"] = hours * 60 + minutes
+            if cleaned["total_minutes"] == 0:
+                raise forms.ValidationError("Record at least one minute.")
+        return cleaned
+
+    @classmethod
+    def for_entry(cls, entry):
+        return cls(
+            initial={
+                "work_date": entry.work_date,
+                "hours": entry.minutes // 60,
+                "minutes": entry.minutes % 60,
+                "memo": entry.memo,
+            }
+        )

@@ -1,0 +1,219 @@
+"""In-app notifications: who is told what when a contract, a milestone or a refund
+request changes, or when a freelancer refunds a payment.
+
+The receivers run inside the transaction that made the change (``StateChange`` is
+written by the ``post_transition`` receiver in ``contracts.signals``), so a
+rolled-back action leaves no notification behind.
+
+The reason a party gives for ending a contract is private feedback: for ``end``,
+``accept_end`` and ``give_notice`` ``StateChange.reason`` holds that reason and it
+is never put into a notification. Neither are free-text notes (a proposal's note, a
+dispute statement): notifications say what happened; the contract page has the rest.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from billing.models import Refund
+from billing.money import format_cents
+
+from .models import Contract, EscrowRefundRequest, Milestone, Notification, NotificationKind, StateChange
+
+# Transitions a party takes that the other party is told about, and the sentence.
+# {actor} is the party's name, {title} the contract title in quotes.
+CONTRACT_BY_PARTY = {
+    "pause": "{actor} paused the contract {title}; no new time can be recorded until it is resumed.",
+    "resume": "{actor} resumed the contract {title}.",
+    "give_notice": "{actor} gave notice on the contract {title}; it ends on {effective:%Y-%m-%d} UTC.",
+    "withdraw_notice": "{actor} withdrew notice on the contract {title}; it continues as before.",
+    "propose_end": (
+        "{actor} proposed ending the contract {title} by mutual agreement; accept it within {expiry_days} days."
+    ),
+    "accept_end": "{actor} accepted ending the contract {title} by mutual agreement; it has ended.",
+    "end": "{actor} ended the contract {title}.",
+}
+
+
+def display_name(user) -> str:
+    return user.get_full_name().strip() or user.get_username()
+
+
+def quoted(title: str) -> str:
+    return f"“{title}”"
+
+
+def _notify(users, *, contract_id: int | None, kind: str, message: str, at=None, link: str = "") -> None:
+    extra = {"created_at": at} if at is not None else {}
+    Notification.objects.bulk_create(
+        Notification(user=user, contract_id=contract_id, kind=kind, message=message, link=link, **extra)
+        for user in users
+    )
+
+
+def _parties(contract: Contract) -> dict:
+    """The contract's two users by id, to name the actor without another query."""
+    return {contract.client_id: contract.client, contract.freelancer_id: contract.freelancer}
+
+
+@receiver(post_save, sender=StateChange, dispatch_uid="contracts.notifications.state_change")
+def notify_state_change(sender, instance: StateChange, created: bool, raw: bool = False, **kwargs) -> None:
+    if not created or raw:
+        return
+    contract = Contract.objects.select_related("client", "freelancer").get(pk=instance.contract_id)
+    if instance.subject == "contract":
+        _contract_changed(instance, contract)
+    elif instance.subject == "milestone":
+        _milestone_changed(instance, contract)
+    elif instance.subject == "refund request":
+        _refund_request_changed(instance, contract)
+
+
+def _contract_changed(change: StateChange, contract: Contract) -> None:
+    parties = _parties(contract)
+    title = quoted(contract.title)
+    both = (contract.client, contract.freelancer)
+    notify = {"contract_id": contract.pk, "kind": NotificationKind.CONTRACT, "at": change.created_at}
+    if change.transition == "elapse_notice":
+        _notify(both, message=f"The notice period is over: the contract {title} has ended.", **notify)
+        return
+    if change.transition == "force_end":
+        reason = change.reason.strip().rstrip(".")
+        message = f"The platform ended the contract {title}" + (f": {reason}." if reason else ".")
+        _notify(both, message=message, **notify)
+        return
+    template = CONTRACT_BY_PARTY.get(change.transition)
+    if template is None:
+        return
+    if change.actor_id not in parties:
+        # Taken by the platform on a party's behalf (an admin): both parties are told.
+        message = template.format(
+            actor="The platform",
+            title=title,
+            effective=change.created_at + timedelta(days=contract.notice_days),
+            expiry_days=settings.END_PROPOSAL_EXPIRY_DAYS,
+        )
+        _notify(both, message=message, **notify)
+        return
+    actor = parties[change.actor_id]
+    other = contract.freelancer if actor.pk == contract.client_id else contract.client
+    # The contract row is saved after its log row, so the effective time of notice
+    # is computed here the way the transition computes it.
+    message = template.format(
+        actor=display_name(actor),
+        title=title,
+        effective=change.created_at + timedelta(days=contract.notice_days),
+        expiry_days=settings.END_PROPOSAL_EXPIRY_DAYS,
+    )
+    _notify([other], message=message, **notify)
+
+
+def _milestone_changed(change: StateChange, contract: Contract) -> None:
+    if change.transition not in ("fund", "submit", "release"):
+        # A refund request is announced when its row is written (the amount is known
+        # only then); escrow returned or milestones cancelled at the end of a contract
+        # are part of the contract's own notification.
+        return
+    milestone = Milestone.objects.only("title", "amount_cents").get(pk=change.subject_id)
+    parties = _parties(contract)
+    actor = parties.get(change.actor_id)
+    what = f"the milestone {quoted(milestone.title)} on {quoted(contract.title)}"
+    amount = format_cents(milestone.amount_cents)
+    if change.transition == "fund":
+        recipient = contract.freelancer
+        who = display_name(actor) if actor else "The platform"
+        message = f"{who} funded {what}: {amount} is in escrow."
+    elif change.transition == "submit":
+        recipient = contract.client
+        who = display_name(actor) if actor else "The platform"
+        message = (
+            f"{who} submitted work for {what}; review it within {settings.MILESTONE_AUTO_RELEASE_DAYS} days "
+            "or the payment is released automatically."
+        )
+    else:
+        recipient = contract.freelancer
+        if actor is not None:
+            message = f"{display_name(actor)} released {amount} for {what}."
+        else:
+            message = f"The platform released {amount} for {what}."
+    _notify(
+        [recipient],
+        contract_id=contract.pk,
+        kind=NotificationKind.MILESTONE,
+        message=message,
+        at=change.created_at,
+    )
+
+
+def _refund_request_changed(change: StateChange, contract: Contract) -> None:
+    request = EscrowRefundRequest.objects.select_related("milestone").get(pk=change.subject_id)
+    amount = format_cents(request.amount_cents)
+    what = f"{amount} on the milestone {quoted(request.milestone.title)} of {quoted(contract.title)}"
+    freelancer = display_name(contract.freelancer)
+    days = settings.REFUND_REQUEST_RESPONSE_DAYS
+    notify = {"contract_id": contract.pk, "kind": NotificationKind.REFUND_REQUEST, "at": change.created_at}
+    if change.transition == "approve":
+        message = f"{freelancer} approved your refund request of {what}; the escrow goes back to you."
+        _notify([contract.client], message=message, **notify)
+    elif change.transition == "dispute":
+        message = f"{freelancer} disputed your refund request of {what}; an admin will decide how to split it."
+        _notify([contract.client], message=message, **notify)
+    elif change.transition == "approve_unanswered":
+        _notify(
+            [contract.client],
+            message=f"Your refund request of {what} was approved automatically: "
+            f"{freelancer} did not answer within {days} days. The escrow goes back to you.",
+            **notify,
+        )
+        _notify(
+            [contract.freelancer],
+            message=f"The refund request of {what} was approved automatically: "
+            f"it was not answered within {days} days. The escrow goes back to the client.",
+            **notify,
+        )
+    elif change.target == "resolved":
+        message = f"The platform decided the disputed refund request of {what}; see the contract for the split."
+        _notify([contract.client, contract.freelancer], message=message, **notify)
+
+
+@receiver(post_save, sender=EscrowRefundRequest, dispatch_uid="contracts.notifications.refund_request")
+def notify_refund_requested(sender, instance: EscrowRefundRequest, created: bool, raw: bool = False, **kwargs) -> None:
+    """The milestone's ``request_refund`` transition is logged before the request
+    row (and so its amount) exists; the freelancer is told when the row is written."""
+    if not created or raw:
+        return
+    contract = Contract.objects.select_related("client", "freelancer").get(pk=instance.contract_id)
+    milestone = Milestone.objects.only("title").get(pk=instance.milestone_id)
+    message = (
+        f"{display_name(contract.client)} asks for {format_cents(instance.amount_cents)} back on the milestone "
+        f"{quoted(milestone.title)} of {quoted(contract.title)}; approve or dispute within "
+        f"{settings.REFUND_REQUEST_RESPONSE_DAYS} days, or it is approved automatically."
+    )
+    _notify(
+        [contract.freelancer],
+        contract_id=contract.pk,
+        kind=NotificationKind.REFUND_REQUEST,
+        message=message,
+        at=instance.created_at,
+    )
+
+
+@receiver(post_save, sender=Refund, dispatch_uid="contracts.notifications.refund")
+def notify_refund(sender, instance: Refund, created: bool, raw: bool = False, **kwargs) -> None:
+    """A freelancer refunded (part of) a payment: the client is told."""
+    if not created or raw:
+        return
+    payment = instance.payment  # loaded with its contract and parties by refund_create
+    message = (
+        f"{display_name(payment.freelancer)} refunded {format_cents(instance.amount_cents)} of payment "
+        f"#{payment.pk} on {quoted(payment.contract.title)}."
+    )
+    _notify(
+        [payment.client],
+        contract_id=payment.contract_id,
+        kind=NotificationKind.REFUND,
+        message=message,
+        at=instance.created_at,
+    )

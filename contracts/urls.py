@@ -1,0 +1,29 @@
+from django.urls import path
+
+from .views import accounts, contract, diary, ending, home, jobs, milestones, notifications
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
+    path("accounts/logout/", accounts.SignOutView.as_view(), name="logout"),
+    path("jobs/", jobs.my_jobs, name="my_jobs"),
+    path("contracts/<int:contract_id>/", contract.contract_detail, name="contract_detail"),
+    path("contracts/<int:contract_id>/actions/<str:action>/", contract.contract_action, name="contract_action"),
+    path("contracts/<int:contract_id>/end/", ending.contract_end_view, name="contract_end"),
+    path("contracts/<int:contract_id>/diary/", diary.diary_page, name="diary"),
+    path(
+        "contracts/<int:contract_id>/diary/<int:entry_id>/edit/", diary.diary_entry_edit_view, name="diary_entry_edit"
+    ),
+    path(
+        "contracts/<int:contract_id>/diary/<int:entry_id>/delete/",
+        diary.diary_entry_delete_view,
+        name="diary_entry_delete",
+    ),
+    path("milestones/<int:milestone_id>/<str:action>/", milestones.milestone_action, name="milestone_action"),
+    path(
+        "refund-requests/<int:request_id>/<str:action>/",
+        milestones.refund_request_action,
+        name="refund_request_action",
+    ),
+    path("notifications/", notifications.notification_list, name="notifications"),
+]

@@ -1,0 +1,81 @@
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from contracts_portal.errors import DomainError
+
+from .. import selectors, services
+from ..models import Contract
+from .access import party_contract_or_404
+
+END_ACTIONS = ("end", "give_notice", "accept_end")
+
+SIMPLE_ACTIONS = {
+    "pause": (services.contract_pause, "Pause contract", "The contract is paused: no new time can be recorded."),
+    "resume": (services.contract_resume, "Resume contract", "The contract is active again."),
+    "withdraw_notice": (services.contract_withdraw_notice, "Withdraw notice", "Your notice is withdrawn."),
+    "propose_end": (
+        services.contract_propose_end,
+        "Propose ending by mutual agreement",
+        "You proposed ending the contract by mutual agreement; the other party has 7 days to accept.",
+    ),
+}
+
+
+def menu_for(contract: Contract, user) -> dict:
+    """The (…) options menu: only what the transitions' permissions and conditions
+    allow this user now."""
+    allowed = contract.actions_for(user)
+    end_action = next((name for name in ("accept_end", "end", "give_notice") if name in allowed), None)
+    end_labels = {"accept_end": "Accept the proposed end", "end": "End contract", "give_notice": "End contract"}
+    return {
+        "simple": [(name, SIMPLE_ACTIONS[name][1]) for name in SIMPLE_ACTIONS if name in allowed],
+        "end_action": end_action,
+        "end_label": end_labels.get(end_action, ""),
+    }
+
+
+@login_required
+def contract_detail(request, contract_id: int):
+    contract = party_contract_or_404(
+        request.user,
+        contract_id,
+        Contract.objects.select_related("notice_given_by", "end_proposed_by", "ended_by"),
+    )
+    user = request.user
+    context = {
+        "contract": contract,
+        "is_client": user.pk == contract.client_id,
+        "other_party": contract.freelancer if user.pk == contract.client_id else contract.client,
+        "menu": menu_for(contract, user),
+        "history": selectors.contract_history(contract, user),
+        "payments": selectors.contract_payments(contract),
+    }
+    if contract.is_hourly:
+        context["diary"] = selectors.diary_summary(contract)
+        context["invoices"] = selectors.contract_invoices(contract)
+    else:
+        context["milestones"] = selectors.contract_milestones(contract)
+        context["refund_requests"] = selectors.contract_refund_requests(contract)
+        context["release_key"] = uuid.uuid4().hex
+    return render(request, "contracts/contract_detail.html", context)
+
+
+@login_required
+@require_POST
+def contract_action(request, contract_id: int, action: str):
+    if action not in SIMPLE_ACTIONS:
+        raise Http404("No such action.")
+    contract = party_contract_or_404(request.user, contract_id)
+    service, _label, success = SIMPLE_ACTIONS[action]
+    try:
+        service(contract=contract, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("contract_detail", contract_id=contract.pk)

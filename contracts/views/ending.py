@@ -1,0 +1,96 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from contracts_portal.errors import DomainError
+
+from .. import services
+from ..forms.ending import EndContractForm
+from .access import party_contract_or_404
+
+STALE_PAGE = "This contract changed since you opened this page. Read the new preview before you confirm."
+CONFIRM_LABELS = {"end": "End contract", "give_notice": "Give notice", "accept_end": "Accept and end contract"}
+
+
+def _leave(request, contract) -> HttpResponse:
+    url = reverse("contract_detail", args=[contract.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _render(request, contract, form, plan, status=200):
+    template = "contracts/partials/end_dialog.html" if request.htmx else "contracts/contract_end.html"
+    return render(
+        request,
+        template,
+        {"contract": contract, "form": form, "plan": plan, "confirm_label": CONFIRM_LABELS[plan.transition]},
+        # htmx swaps only successful responses; the dialog shows the errors itself.
+        status=200 if request.htmx else status,
+    )
+
+
+def _milestone_fields(plan):
+    if plan.transition != "end" or plan.contract.is_hourly:
+        return ()
+    if plan.by is None or plan.by.pk != plan.contract.client_id:
+        return ()
+    return [(outcome.milestone, outcome.held_cents) for outcome in plan.milestones]
+
+
+@login_required
+def contract_end_view(request, contract_id: int):
+    """The End-contract form with a preview of what ending does, computed by the
+    service that will do it. A dialog with htmx, a page without JavaScript."""
+    contract = party_contract_or_404(request.user, contract_id)
+    try:
+        plan = services.contract_end_preview(contract=contract, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _leave(request, contract)
+
+    if request.method != "POST":
+        form = EndContractForm(
+            initial={"plan_transition": plan.transition, "state": contract.state},
+            milestones=_milestone_fields(plan),
+        )
+        return _render(request, contract, form, plan)
+
+    form = EndContractForm(request.POST, milestones=_milestone_fields(plan))
+    valid = form.is_valid()
+    try:
+        plan = services.contract_end_preview(contract=contract, by=request.user, decisions=form.decisions())
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _render(request, contract, form, plan, status=400)
+    if "preview" in request.POST or not valid:
+        return _render(request, contract, form, plan, status=200 if valid else 400)
+    if form.cleaned_data["plan_transition"] != plan.transition or form.cleaned_data["state"] != contract.state:
+        form = EndContractForm(
+            initial={**form.cleaned_data, "plan_transition": plan.transition, "state": contract.state},
+            milestones=_milestone_fields(plan),
+        )
+        form.add_error(None, STALE_PAGE)
+        return _render(request, contract, form, plan, status=409)
+
+    reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
+    try:
+        if plan.transition == "give_notice":
+            contract = services.contract_give_notice(contract=contract, by=request.user, reason=reason, note=note)
+            messages.success(
+                request,
+                f"Notice given: the contract ends on {contract.notice_effective_at:%Y-%m-%d %H:%M} UTC.",
+            )
+        elif plan.transition == "accept_end":
+            services.contract_accept_end(contract=contract, by=request.user, reason=reason, note=note)
+            messages.success(request, "The contract has ended by mutual agreement (no fault).")
+        else:
+            services.contract_end(
+                contract=contract, by=request.user, reason=reason, note=note, milestone_decisions=form.decisions()
+            )
+            messages.success(request, "The contract has ended.")
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _render(request, contract, form, plan, status=409)
+    return _leave(request, contract)

@@ -11,13 +11,13 @@ is never put into a notification. Neither are free-text notes (a proposal's note
 dispute statement): notifications say what happened; the contract page has the rest.
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from billing.models import Refund
+from billing.models import Payment, PaymentSource, Refund
 from billing.money import format_cents
 
 from .models import Contract, EscrowRefundRequest, Milestone, Notification, NotificationKind, StateChange
@@ -92,7 +92,7 @@ def _contract_changed(change: StateChange, contract: Contract) -> None:
         message = template.format(
             actor="The platform",
             title=title,
-            effective=change.created_at + timedelta(days=contract.notice_days),
+            effective=(change.created_at + timedelta(days=contract.notice_days)).astimezone(UTC),
             expiry_days=settings.END_PROPOSAL_EXPIRY_DAYS,
         )
         _notify(both, message=message, **notify)
@@ -104,40 +104,32 @@ def _contract_changed(change: StateChange, contract: Contract) -> None:
     message = template.format(
         actor=display_name(actor),
         title=title,
-        effective=change.created_at + timedelta(days=contract.notice_days),
+        effective=(change.created_at + timedelta(days=contract.notice_days)).astimezone(UTC),
         expiry_days=settings.END_PROPOSAL_EXPIRY_DAYS,
     )
     _notify([other], message=message, **notify)
 
 
 def _milestone_changed(change: StateChange, contract: Contract) -> None:
-    if change.transition not in ("fund", "submit", "release"):
-        # A refund request is announced when its row is written (the amount is known
-        # only then); escrow returned or milestones cancelled at the end of a contract
-        # are part of the contract's own notification.
+    if change.transition not in ("fund", "submit"):
+        # Payments are announced when the payment row is written, with the amount
+        # paid (a release may be partial); a refund request when its row is written
+        # (the amount is known only then); escrow returned or milestones cancelled at
+        # the end of a contract are part of the contract's own notification.
         return
     milestone = Milestone.objects.only("title", "amount_cents").get(pk=change.subject_id)
-    parties = _parties(contract)
-    actor = parties.get(change.actor_id)
+    actor = _parties(contract).get(change.actor_id)
+    who = display_name(actor) if actor else "The platform"
     what = f"the milestone {quoted(milestone.title)} on {quoted(contract.title)}"
-    amount = format_cents(milestone.amount_cents)
     if change.transition == "fund":
         recipient = contract.freelancer
-        who = display_name(actor) if actor else "The platform"
-        message = f"{who} funded {what}: {amount} is in escrow."
-    elif change.transition == "submit":
+        message = f"{who} funded {what}: {format_cents(milestone.amount_cents)} is in escrow."
+    else:
         recipient = contract.client
-        who = display_name(actor) if actor else "The platform"
         message = (
             f"{who} submitted work for {what}; review it within {settings.MILESTONE_AUTO_RELEASE_DAYS} days "
             "or the payment is released automatically."
         )
-    else:
-        recipient = contract.freelancer
-        if actor is not None:
-            message = f"{display_name(actor)} released {amount} for {what}."
-        else:
-            message = f"The platform released {amount} for {what}."
     _notify(
         [recipient],
         contract_id=contract.pk,
@@ -197,6 +189,27 @@ def notify_refund_requested(sender, instance: EscrowRefundRequest, created: bool
         kind=NotificationKind.REFUND_REQUEST,
         message=message,
         at=instance.created_at,
+    )
+
+
+@receiver(post_save, sender=Payment, dispatch_uid="contracts.notifications.milestone_payment")
+def notify_milestone_payment(sender, instance: Payment, created: bool, raw: bool = False, **kwargs) -> None:
+    """Escrow paid out to the freelancer, in full or in part, by the client's release
+    or as the client's choice when ending the contract."""
+    if not created or raw or instance.source != PaymentSource.MILESTONE_RELEASE:
+        return
+    contract = Contract.objects.select_related("client", "freelancer").get(pk=instance.contract_id)
+    milestone = Milestone.objects.only("title").get(pk=instance.milestone_id)
+    message = (
+        f"{display_name(contract.client)} released {format_cents(instance.amount_cents)} for the milestone "
+        f"{quoted(milestone.title)} on {quoted(contract.title)}."
+    )
+    _notify(
+        [contract.freelancer],
+        contract_id=contract.pk,
+        kind=NotificationKind.MILESTONE,
+        message=message,
+        at=instance.paid_at,
     )
 
 

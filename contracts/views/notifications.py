@@ -20,7 +20,9 @@ def notification_list(request):
         else:
             messages.info(request, "You have no unread notifications.")
         back = request.POST.get("next", "")
-        if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        if back and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             return redirect(back)
         return redirect("notifications")
     notifications = Notification.objects.filter(user=request.user).only(

@@ -234,6 +234,38 @@ def test_releasing_a_milestone_tells_the_freelancer(fixed, clara, felix):
 
 
 @pytest.mark.django_db
+def test_each_partial_release_tells_the_freelancer_the_amount_paid(fixed, clara, felix):
+    milestone = funded_milestone(fixed)
+
+    services.milestone_release(milestone=milestone, by=clara, amount_cents=30_00, idempotency_key="part-1")
+    services.milestone_release(milestone=milestone, by=clara)
+
+    assert messages_for(felix) == [
+        "Clara Client released $30.00 for the milestone “Backend” on “API work”.",
+        "Clara Client released $70.00 for the milestone “Backend” on “API work”.",
+    ]
+    assert messages_for(clara) == []
+
+
+@pytest.mark.django_db
+def test_client_ending_and_paying_in_full_tells_the_freelancer_of_the_payment_and_the_end(fixed, clara, felix):
+    milestone = funded_milestone(fixed)
+
+    services.contract_end(
+        contract=fixed,
+        by=clara,
+        reason=EndReason.COMPLETED,
+        milestone_decisions={milestone.pk: services.MilestoneDecision(services.MilestoneChoice.PAY_IN_FULL)},
+    )
+
+    assert messages_for(felix) == [
+        "Clara Client released $100.00 for the milestone “Backend” on “API work”.",
+        "Clara Client ended the contract “API work”.",
+    ]
+    assert messages_for(clara) == []
+
+
+@pytest.mark.django_db
 def test_client_ending_without_paying_asks_the_freelancer_to_approve_or_dispute_within_7_days(fixed, clara, felix):
     milestone = funded_milestone(fixed)
 
@@ -248,6 +280,7 @@ def test_client_ending_without_paying_asks_the_freelancer_to_approve_or_dispute_
     )
 
     assert messages_for(felix) == [
+        "Clara Client released $70.00 for the milestone “Backend” on “API work”.",
         "Clara Client asks for $30.00 back on the milestone “Backend” of “API work”; approve or dispute "
         "within 7 days, or it is approved automatically.",
         "Clara Client ended the contract “API work”.",

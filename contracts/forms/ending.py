@@ -43,6 +43,13 @@ class EndContractForm(forms.Form):
             )
             self.fields[amount_name] = DollarsField(required=False, label="Amount to pay")
             self.milestone_fields.append((milestone, held_cents, self[choice_name], self[amount_name]))
+        if self.milestone_fields:
+            self.fields["message_to_freelancer"] = forms.CharField(
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                label="Message to the freelancer about what you do not pay (shown with the refund request)",
+            )
 
     def clean(self):
         cleaned = super().clean()

@@ -195,7 +195,10 @@ def contract_end_preview(*, contract: Contract, by, decisions: dict | None = Non
     return _plan(contract, by=by, transition=transition, at=timezone.now(), decisions=decisions, strict=False)
 
 
-def _carry_out(plan: EndPlan, *, at: datetime, **transition_kwargs) -> EndPlan:
+NOTICE_REFUND_STATEMENT = "The client's notice period ended with this escrow not released."
+
+
+def _carry_out(plan: EndPlan, *, at: datetime, statement: str = "", **transition_kwargs) -> EndPlan:
     contract = plan.contract
     by = plan.by
     if contract.is_hourly:
@@ -221,7 +224,7 @@ def _carry_out(plan: EndPlan, *, at: datetime, **transition_kwargs) -> EndPlan:
                 contract=contract,
                 milestone=milestone,
                 amount_cents=outcome.requested_cents,
-                client_statement=transition_kwargs.get("note") or contract.end_reason_note,
+                client_statement=statement,
                 created_at=at,
                 respond_by=EscrowRefundRequest.respond_by_for(at),
             )
@@ -250,19 +253,26 @@ def reason_code(reason: str) -> str:
 
 
 def contract_end(
-    *, contract: Contract, by, reason: str, note: str = "", milestone_decisions: dict | None = None
+    *,
+    contract: Contract,
+    by,
+    reason: str,
+    note: str = "",
+    milestone_decisions: dict | None = None,
+    message_to_freelancer: str = "",
 ) -> EndPlan:
     """End the contract at once, for a party, when its terms set no notice period.
 
     Hourly: recorded unbilled time is invoiced and the diary locks. Fixed-price: a
     freelancer ending returns all escrow to the client; a client ending decides per
     funded milestone (``milestone_decisions``: milestone id → MilestoneDecision) to pay
-    in full, in part or nothing, and what is not paid becomes a refund request.
+    in full, in part or nothing, and what is not paid becomes a refund request that
+    carries ``message_to_freelancer``. ``reason`` and ``note`` stay private.
     """
     reason = reason_code(reason)
     with transaction.atomic():
         plan, at = _locked_plan(contract.pk, by=by, transition="end", decisions=milestone_decisions)
-        return _carry_out(plan, at=at, reason=reason, note=note)
+        return _carry_out(plan, at=at, statement=message_to_freelancer.strip(), reason=reason, note=note)
 
 
 def contract_accept_end(*, contract: Contract, by, reason: str, note: str = "") -> EndPlan:
@@ -284,7 +294,7 @@ def contract_elapse_notice(*, contract_id: int) -> EndPlan:
     """
     with transaction.atomic():
         plan, at = _locked_plan(contract_id, by=None, transition="elapse_notice", as_platform=True)
-        return _carry_out(plan, at=at)
+        return _carry_out(plan, at=at, statement=NOTICE_REFUND_STATEMENT)
 
 
 def contract_force_end(*, contract: Contract, by, reason: str) -> EndPlan:

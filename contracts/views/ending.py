@@ -64,13 +64,16 @@ def contract_end_view(request, contract_id: int):
     except DomainError as error:
         form.add_error(None, error.message)
         return _render(request, contract, form, plan, status=400)
-    if "preview" in request.POST or not valid:
-        return _render(request, contract, form, plan, status=200 if valid else 400)
+    if "preview" in request.POST:
+        form.errors.pop("reason", None)  # a preview is not a confirmation: no reason needed yet
+        return _render(request, contract, form, plan, status=400 if form.errors else 200)
+    if not valid:
+        return _render(request, contract, form, plan, status=400)
     if form.cleaned_data["plan_transition"] != plan.transition or form.cleaned_data["state"] != contract.state:
-        form = EndContractForm(
-            initial={**form.cleaned_data, "plan_transition": plan.transition, "state": contract.state},
-            milestones=_milestone_fields(plan),
-        )
+        data = request.POST.copy()
+        data["plan_transition"], data["state"] = plan.transition, contract.state
+        form = EndContractForm(data, milestones=_milestone_fields(plan))
+        form.is_valid()
         form.add_error(None, STALE_PAGE)
         return _render(request, contract, form, plan, status=409)
 
@@ -87,7 +90,12 @@ def contract_end_view(request, contract_id: int):
             messages.success(request, "The contract has ended by mutual agreement (no fault).")
         else:
             services.contract_end(
-                contract=contract, by=request.user, reason=reason, note=note, milestone_decisions=form.decisions()
+                contract=contract,
+                by=request.user,
+                reason=reason,
+                note=note,
+                milestone_decisions=form.decisions(),
+                message_to_freelancer=form.cleaned_data.get("message_to_freelancer", ""),
             )
             messages.success(request, "The contract has ended.")
     except DomainError as error:

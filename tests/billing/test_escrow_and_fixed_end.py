@@ -354,7 +354,13 @@ def test_client_end_pay_part_pays_the_part_and_requests_a_refund_of_the_rest():
     milestone = funded(contract, 100_00)
 
     with time_machine.travel(NOW, tick=False):
-        plan = end(contract, contract.client, decisions={milestone.pk: part(30_00)}, note="Only the sketches")
+        plan = end(
+            contract,
+            contract.client,
+            decisions={milestone.pk: part(30_00)},
+            note="Private: never again",
+            message_to_freelancer="Only the sketches",
+        )
 
     assert (plan.escrow_released_cents, plan.refund_requested_cents, plan.escrow_returned_cents) == (3000, 7000, 0)
     payment = Payment.objects.get(milestone=milestone)

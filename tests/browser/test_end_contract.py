@@ -15,7 +15,13 @@ from billing.selectors import account_balance_cents, escrow_held_cents
 from billing.services.ledger import client_funds_account
 from contracts import services
 from contracts.models import ContractState, EscrowRefundRequest, MilestoneState
-from tests.factories import DiaryEntryFactory, FixedContractFactory, HourlyContractFactory, MilestoneFactory, UserFactory
+from tests.factories import (
+    DiaryEntryFactory,
+    FixedContractFactory,
+    HourlyContractFactory,
+    MilestoneFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,15 +54,13 @@ def open_end_dialog(page):
     return dialog
 
 
-def funded_milestone(contract, *, amount_cents: int, title: str):
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents, title=title)
+def funded_milestone(contract, *, amount_cents: int, title: str, position: int = 1):
+    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents, title=title, position=position)
     services.milestone_fund(milestone=milestone, by=contract.client)
     return milestone
 
 
-def test_freelancer_ending_an_hourly_contract_previews_the_hours_then_bills_them_and_locks_the_diary(
-    page, live_server
-):
+def test_freelancer_ending_an_hourly_contract_previews_the_hours_then_bills_them_and_locks_the_diary(page, live_server):
     freelancer = UserFactory(username="felix")
     contract = HourlyContractFactory(freelancer=freelancer, title="Backend API development")
     DiaryEntryFactory(contract=contract, minutes=90, memo="Payment webhooks")
@@ -141,6 +145,31 @@ def test_freelancer_ending_a_fixed_price_contract_returns_all_escrow_to_the_clie
     assert not Payment.objects.filter(contract=contract).exists()
 
 
+def test_update_preview_works_before_a_reason_is_chosen_and_does_not_demand_one(page, live_server):
+    """The milestone choices come first in the form: a client picks "Pay part", types
+    the amount and updates the preview before choosing a private reason. A preview is
+    not a confirmation, so it must not be blocked (or scolded) for a missing reason."""
+    client = UserFactory(username="clara")
+    contract = FixedContractFactory(client=client, title="Mobile app")
+    funded_milestone(contract, amount_cents=300_00, title="Prototype")
+
+    sign_in(page, live_server, "clara")
+    open_contract_from_my_jobs(page, "Mobile app")
+    dialog = open_end_dialog(page)
+    expect(dialog.locator(".preview-milestone")).to_contain_text("choose below")
+
+    dialog.get_by_role("radio", name="Pay part").check()
+    dialog.get_by_label("Amount to pay if you pay part").fill("120")
+    dialog.get_by_role("button", name="Update preview").click()
+
+    preview = page.locator("dialog[open] .preview-milestone")
+    expect(preview).to_contain_text("$120.00 paid to the freelancer")
+    expect(preview).to_contain_text("$180.00 asked back as a refund request")
+    expect(page.locator("dialog[open]")).not_to_contain_text("Choose a reason for ending the contract.")
+    contract.refresh_from_db()
+    assert contract.state == ContractState.ACTIVE
+
+
 def test_client_paying_part_of_a_milestone_sees_the_split_in_the_preview_and_the_rest_becomes_a_refund_request(
     page, live_server
 ):
@@ -153,7 +182,8 @@ def test_client_paying_part_of_a_milestone_sees_the_split_in_the_preview_and_the
     dialog = open_end_dialog(page)
     expect(dialog.locator(".preview-milestone")).to_contain_text("choose below")
 
-    dialog.get_by_label("Pay part").check()
+    dialog.get_by_label("Job completed unsuccessfully").check()
+    dialog.get_by_role("radio", name="Pay part").check()
     dialog.get_by_label("Amount to pay if you pay part").fill("120")
     dialog.get_by_role("button", name="Update preview").click()
 
@@ -161,11 +191,12 @@ def test_client_paying_part_of_a_milestone_sees_the_split_in_the_preview_and_the
     preview = dialog.locator(".preview-milestone")
     expect(preview).to_contain_text("$120.00 paid to the freelancer")
     expect(preview).to_contain_text("$180.00 asked back as a refund request")
-    # The choice survives the preview round trip.
-    expect(dialog.get_by_label("Pay part")).to_be_checked()
+    # The choices survive the preview round trip, and nothing has happened yet.
+    expect(dialog.get_by_role("radio", name="Pay part")).to_be_checked()
     expect(dialog.get_by_label("Amount to pay if you pay part")).to_have_value("120")
+    expect(dialog.get_by_label("Job completed unsuccessfully")).to_be_checked()
+    assert escrow_held_cents(milestone) == 300_00
 
-    dialog.get_by_label("Job completed unsuccessfully").check()
     dialog.get_by_role("button", name="End contract").click()
 
     expect(page.get_by_role("status").filter(has_text="The contract has ended.")).to_be_visible()
@@ -220,29 +251,42 @@ def test_confirming_the_end_twice_says_the_contract_already_ended_and_bills_once
     freelancer = UserFactory(username="felix")
     contract = HourlyContractFactory(freelancer=freelancer, title="Backend API development")
     DiaryEntryFactory(contract=contract, minutes=90)
+    end_url = f"{live_server.url}/contracts/{contract.pk}/end/"
+    contract_url = f"{live_server.url}/contracts/{contract.pk}/"
 
     context = browser.new_context(java_script_enabled=False)
+    statuses = []
+    context.on("response", lambda response: statuses.append(response.status))
     try:
         page = sign_in(context.new_page(), live_server, "felix")
-        page.goto(f"{live_server.url}/contracts/{contract.pk}/end/")
+        # A second tab holds the same form, as a page restored by Back would.
+        stale = context.new_page()
+        stale.goto(end_url)
+        stale.get_by_label("Job completed successfully").check()
+
+        page.goto(end_url)
         page.get_by_label("Job completed successfully").check()
         page.get_by_role("button", name="End contract").click()
         expect(page.get_by_role("status").filter(has_text="The contract has ended.")).to_be_visible()
+        invoices, payments = Invoice.objects.filter(contract=contract).count(), Payment.objects.count()
+        assert invoices == 1
 
+        # Back to the form: the server no longer offers it, and says why.
         page.go_back()
-        expect(page).to_have_url(f"{live_server.url}/contracts/{contract.pk}/end/")
-        page.get_by_label("Job completed successfully").check()
-        responses = []
-        page.on("response", lambda response: responses.append(response.status))
-        page.get_by_role("button", name="End contract").click()
+        expect(page).to_have_url(contract_url)
+        expect(page.get_by_role("alert")).to_contain_text("already ended")
 
-        expect(page.get_by_text("already ended")).to_be_visible()
-        assert 500 not in responses
+        # Submitting the form read before the end changes nothing, with a clear message.
+        stale.get_by_role("button", name="End contract").click()
+        expect(stale).to_have_url(contract_url)
+        expect(stale.get_by_role("alert")).to_contain_text("This contract has already ended; ending is final.")
+        expect(stale.get_by_role("status").filter(has_text="The contract has ended.")).to_have_count(0)
     finally:
         context.close()
 
-    assert Invoice.objects.filter(contract=contract).count() == 1
-    assert Payment.objects.filter(contract=contract).count() <= 1
+    assert 500 not in statuses
+    assert Invoice.objects.filter(contract=contract).count() == invoices
+    assert Payment.objects.count() == payments
 
 
 def test_screenshot_of_the_end_dialog_for_a_client_ending_with_two_funded_milestones(browser, live_server):
@@ -253,7 +297,7 @@ def test_screenshot_of_the_end_dialog_for_a_client_ending_with_two_funded_milest
         freelancer = UserFactory(username="felix", first_name="Felix", last_name="Freelancer")
         contract = FixedContractFactory(client=client, freelancer=freelancer, title="Website redesign")
         funded_milestone(contract, amount_cents=400_00, title="Design mockups")
-        funded_milestone(contract, amount_cents=800_00, title="Frontend build")
+        funded_milestone(contract, amount_cents=800_00, title="Frontend build", position=2)
 
         context = browser.new_context(viewport={"width": 1200, "height": 900}, timezone_id="UTC", locale="en-US")
         try:
@@ -262,8 +306,8 @@ def test_screenshot_of_the_end_dialog_for_a_client_ending_with_two_funded_milest
             dialog = open_end_dialog(page)
             dialog.get_by_label("Job completed unsuccessfully").check()
             choices = dialog.locator(".milestone-choice")
-            choices.nth(0).get_by_label("Pay in full").check()
-            choices.nth(1).get_by_label("Pay part").check()
+            choices.nth(0).get_by_role("radio", name="Pay in full").check()
+            choices.nth(1).get_by_role("radio", name="Pay part").check()
             choices.nth(1).get_by_label("Amount to pay if you pay part").fill("300")
             dialog.get_by_role("button", name="Update preview").click()
 

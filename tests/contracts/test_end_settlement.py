@@ -60,7 +60,8 @@ def test_client_notice_running_out_turns_escrow_into_refund_requests_the_freelan
     requests = {r.milestone_id: r for r in EscrowRefundRequest.objects.filter(contract=contract)}
     assert {pk: r.amount_cents for pk, r in requests.items()} == {first.pk: 300_00, second.pk: 200_00}
     assert {r.state for r in requests.values()} == {RefundRequestState.OPEN}
-    assert requests[first.pk].client_statement == "Off brief"
+    assert requests[first.pk].client_statement == "The client's notice period ended with this escrow not released."
+    assert "Off brief" not in {r.client_statement for r in requests.values()}
     assert escrow_held_cents(first) == 300_00
     assert Milestone.objects.get(pk=first.pk).state == MilestoneState.REFUND_REQUESTED
     assert_ledger_balanced()

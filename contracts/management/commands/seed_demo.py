@@ -179,6 +179,6 @@ class Command(BaseCommand):
             contract=art,
             by=clara,
             reason="unsuccessful",
-            note="Only four of the ten match the brief",
+            message_to_freelancer="Only four of the ten match the brief",
             milestone_decisions={illustrations.pk: MilestoneDecision(MilestoneChoice.PAY_PART, 120_00)},
         )

@@ -21,6 +21,24 @@ def _entry_or_404(contract, entry_id: int) -> DiaryEntry:
     return entry
 
 
+def _saved(form: DiaryEntryForm, service, **target) -> bool:
+    """Run the diary service with the form's values; a refusal becomes a form error,
+    so the page shows it beside what was typed."""
+    if not form.is_valid():
+        return False
+    try:
+        service(
+            work_date=form.cleaned_data["work_date"],
+            minutes=form.cleaned_data["total_minutes"],
+            memo=form.cleaned_data["memo"],
+            **target,
+        )
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return False
+    return True
+
+
 @login_required
 def diary_page(request, contract_id: int):
     """The work diary of an hourly contract: everyone on the contract reads it, the
@@ -33,20 +51,9 @@ def diary_page(request, contract_id: int):
     form = DiaryEntryForm()
     if request.method == "POST":
         form = DiaryEntryForm(request.POST)
-        if form.is_valid():
-            try:
-                services.diary_entry_add(
-                    contract=contract,
-                    by=request.user,
-                    work_date=form.cleaned_data["work_date"],
-                    minutes=form.cleaned_data["total_minutes"],
-                    memo=form.cleaned_data["memo"],
-                )
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, "Time recorded.")
-                return redirect("diary", contract_id=contract.pk)
+        if _saved(form, services.diary_entry_add, contract=contract, by=request.user):
+            messages.success(request, "Time recorded.")
+            return redirect("diary", contract_id=contract.pk)
     entries = Paginator(DiaryEntry.objects.filter(contract=contract).order_by("-work_date", "-id"), 50)
     page = entries.get_page(request.GET.get("page"))
     for entry in page.object_list:
@@ -72,20 +79,9 @@ def diary_entry_edit_view(request, contract_id: int, entry_id: int):
     entry = _entry_or_404(contract, entry_id)
     if request.method == "POST":
         form = DiaryEntryForm(request.POST)
-        if form.is_valid():
-            try:
-                services.diary_entry_edit(
-                    entry=entry,
-                    by=request.user,
-                    work_date=form.cleaned_data["work_date"],
-                    minutes=form.cleaned_data["total_minutes"],
-                    memo=form.cleaned_data["memo"],
-                )
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, "Diary entry updated.")
-                return redirect("diary", contract_id=contract.pk)
+        if _saved(form, services.diary_entry_edit, entry=entry, by=request.user):
+            messages.success(request, "Diary entry updated.")
+            return redirect("diary", contract_id=contract.pk)
     else:
         try:
             entry.refuse_change()

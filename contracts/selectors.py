@@ -13,7 +13,7 @@ from billing.models import EscrowMovement, EscrowMovementKind, Invoice, Payment
 from billing.money import hourly_amount_cents
 from billing.selectors import escrow_held_by_milestone
 
-from .models import Contract, ContractState, DiaryEntry, EndReason, StateChange, week_start
+from .models import ChecklistItem, Contract, ContractState, DiaryEntry, EndReason, StateChange, week_start
 
 PRIVATE_REASON_TRANSITIONS = {"end", "accept_end", "give_notice", "elapse_notice"}
 
@@ -159,4 +159,24 @@ def refundable_payments(freelancer, *, now=None):
             in_window=Case(When(paid_at__gt=window_start, then=Value(1)), default=Value(0)),
         )
         .order_by("-paid_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class ClosureChecklists:
+    mine: list
+    theirs_done: int
+    theirs_total: int
+
+
+def closure_checklists(contract: Contract, viewer) -> ClosureChecklists | None:
+    """The viewer's closure checklist and the other party's progress on theirs."""
+    if contract.is_open:
+        return None
+    items = list(ChecklistItem.objects.filter(contract=contract).order_by("user_id", "position"))
+    theirs = [item for item in items if item.user_id != viewer.pk]
+    return ClosureChecklists(
+        mine=[item for item in items if item.user_id == viewer.pk],
+        theirs_done=sum(1 for item in theirs if item.done_at),
+        theirs_total=len(theirs),
     )

@@ -10,6 +10,11 @@ urlpatterns = [
     path("contracts/<int:contract_id>/", contract.contract_detail, name="contract_detail"),
     path("contracts/<int:contract_id>/actions/<str:action>/", contract.contract_action, name="contract_action"),
     path("contracts/<int:contract_id>/end/", ending.contract_end_view, name="contract_end"),
+    path(
+        "contracts/<int:contract_id>/checklist/<int:item_id>/",
+        contract.checklist_item_toggle,
+        name="checklist_item_toggle",
+    ),
     path("contracts/<int:contract_id>/diary/", diary.diary_page, name="diary"),
     path(
         "contracts/<int:contract_id>/diary/<int:entry_id>/edit/", diary.diary_entry_edit_view, name="diary_entry_edit"

@@ -1,15 +1,25 @@
+from .checklist import CLIENT_CHECKLIST, FREELANCER_CHECKLIST, ChecklistItem
 from .contract import OPEN_STATES, Contract, ContractKind, ContractState, EndKind, EndReason
 from .diary import DiaryEntry, week_edit_deadline, week_start
 from .milestone import HELD_IN_ESCROW, Milestone, MilestoneState
 from .notification import Notification, NotificationKind
 from .refund_request import EscrowRefundRequest, RefundRequestState
+from .scheduling import EmailState, JobKind, JobState, OutgoingEmail, ScheduledJob
 from .state_change import StateChange
 from .suspension import AccountSuspension
 
 __all__ = [
     "HELD_IN_ESCROW",
     "OPEN_STATES",
+    "CLIENT_CHECKLIST",
+    "FREELANCER_CHECKLIST",
     "AccountSuspension",
+    "ChecklistItem",
+    "EmailState",
+    "JobKind",
+    "JobState",
+    "OutgoingEmail",
+    "ScheduledJob",
     "Contract",
     "ContractKind",
     "ContractState",

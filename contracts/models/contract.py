@@ -109,6 +109,12 @@ def pending_end_proposal(contract: "Contract") -> bool:
     return contract.has_open_end_proposal()
 
 
+@rule("This proposal to end the contract has not expired yet.")
+def end_proposal_expired(contract: "Contract") -> bool:
+    expires_at = contract.end_proposal_expires_at
+    return expires_at is not None and timezone.now() >= expires_at
+
+
 class Contract(ConcurrentTransitionMixin, models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -295,6 +301,18 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     def propose_end(self, *, by, at: datetime, reason: str = "") -> None:
         self.end_proposed_by = by
         self.end_proposed_at = at
+
+    @transition(
+        field=state,
+        source=list(OPEN_STATES),
+        target=None,
+        conditions=[end_proposal_expired],
+        permission=system_only,
+        custom={"verb": "expire the end proposal of"},
+    )
+    def expire_end_proposal(self, *, by=None, at: datetime, reason: str = "") -> None:
+        self.end_proposed_by = None
+        self.end_proposed_at = None
 
     @transition(
         field=state,

@@ -2,6 +2,7 @@
 arguments, one ``transaction.atomic``, the contract row locked first (then its
 milestones), and a ``DomainError`` with a readable message for a refused action."""
 
+from .checklist import checklist_item_tick
 from .creation import contract_create, milestone_add
 from .diary import diary_entry_add, diary_entry_delete, diary_entry_edit
 from .ending import (
@@ -15,16 +16,18 @@ from .ending import (
     contract_force_end,
 )
 from .lifecycle import (
+    contract_expire_end_proposal,
     contract_give_notice,
     contract_pause,
     contract_propose_end,
     contract_resume,
     contract_withdraw_notice,
 )
-from .milestones import milestone_fund, milestone_release, milestone_submit
+from .milestones import milestone_fund, milestone_release, milestone_release_unreviewed, milestone_submit
 from .refund_requests import refund_request_approve, refund_request_approve_unanswered, refund_request_dispute
 
 __all__ = [
+    "checklist_item_tick",
     "EndPlan",
     "MilestoneChoice",
     "MilestoneDecision",
@@ -33,6 +36,7 @@ __all__ = [
     "contract_elapse_notice",
     "contract_end",
     "contract_end_preview",
+    "contract_expire_end_proposal",
     "contract_force_end",
     "contract_give_notice",
     "contract_pause",
@@ -45,6 +49,7 @@ __all__ = [
     "milestone_add",
     "milestone_fund",
     "milestone_release",
+    "milestone_release_unreviewed",
     "milestone_submit",
     "refund_request_approve",
     "refund_request_approve_unanswered",

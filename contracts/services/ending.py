@@ -17,6 +17,7 @@ from contracts_portal.errors import DomainError
 from ..events import contract_ended
 from ..models import HELD_IN_ESCROW, Contract, ContractState, EndReason, EscrowRefundRequest, Milestone, MilestoneState
 from .locking import check, lock_contract, take
+from .scheduling import schedule_after_end, schedule_refund_request_auto_approve
 
 CIRCUMVENTION_WARNING = (
     "Ending a contract to pay or be paid outside the portal, to avoid fees, breaks the "
@@ -220,7 +221,7 @@ def _carry_out(plan: EndPlan, *, at: datetime, statement: str = "", **transition
             take(milestone, "return_escrow", by=by, at=at, as_platform=True, reason="Contract ended")
         elif outcome.requested_cents:
             take(milestone, "request_refund", by=by, at=at, as_platform=True, reason="Contract ended by the client")
-            EscrowRefundRequest.objects.create(
+            refund_request = EscrowRefundRequest.objects.create(
                 contract=contract,
                 milestone=milestone,
                 amount_cents=outcome.requested_cents,
@@ -228,12 +229,14 @@ def _carry_out(plan: EndPlan, *, at: datetime, statement: str = "", **transition
                 created_at=at,
                 respond_by=EscrowRefundRequest.respond_by_for(at),
             )
+            schedule_refund_request_auto_approve(refund_request)
         elif outcome.pay_cents:
             take(milestone, "release", by=by, at=at, as_platform=True, reason="Paid in full at the end of the contract")
     for milestone in plan.cancelled_milestones:
         milestone.contract = contract
         take(milestone, "cancel", by=by, at=at, as_platform=True, reason="Contract ended before funding")
     take(contract, plan.transition, by=by, at=at, as_platform=plan.transition == "elapse_notice", **transition_kwargs)
+    schedule_after_end(contract, ended_at=contract.ended_at, at=at)
     contract_ended.send(sender=Contract, contract=contract, plan=plan)
     return plan
 

@@ -4,6 +4,7 @@ from django.utils import timezone
 from ..models import Contract
 from .ending import reason_code
 from .locking import lock_contract, take
+from .scheduling import schedule_end_proposal_expiry, schedule_notice_elapse
 
 
 def contract_pause(*, contract: Contract, by, reason: str = "") -> Contract:
@@ -27,6 +28,7 @@ def contract_give_notice(*, contract: Contract, by, reason: str, note: str = "")
     with transaction.atomic():
         contract = lock_contract(contract.pk)
         take(contract, "give_notice", by=by, at=timezone.now(), reason=reason, note=note)
+        schedule_notice_elapse(contract)
     return contract
 
 
@@ -42,4 +44,15 @@ def contract_propose_end(*, contract: Contract, by, note: str = "") -> Contract:
     with transaction.atomic():
         contract = lock_contract(contract.pk)
         take(contract, "propose_end", by=by, at=timezone.now(), reason=note)
+        schedule_end_proposal_expiry(contract)
+    return contract
+
+
+def contract_expire_end_proposal(*, contract_id: int) -> Contract:
+    """Clear a proposal to end that was not accepted within 7 days (deadline sweep)."""
+    with transaction.atomic():
+        contract = lock_contract(contract_id)
+        take(
+            contract, "expire_end_proposal", by=None, at=timezone.now(), as_platform=True, reason="Not accepted in time"
+        )
     return contract

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -7,8 +10,9 @@ from billing.selectors import escrow_held_cents
 from billing.services.escrow import escrow_fund, escrow_release
 from contracts_portal.errors import DomainError
 
-from ..models import Milestone
+from ..models import Milestone, MilestoneState
 from .locking import check, lock_milestone, take
+from .scheduling import schedule_milestone_auto_release
 
 
 def milestone_fund(*, milestone: Milestone, by) -> Milestone:
@@ -25,7 +29,27 @@ def milestone_submit(*, milestone: Milestone, by, note: str = "") -> Milestone:
     with transaction.atomic():
         milestone = lock_milestone(milestone.pk)
         take(milestone, "submit", by=by, at=timezone.now(), note=note, reason=note)
+        schedule_milestone_auto_release(milestone)
     return milestone
+
+
+def milestone_release_unreviewed(*, milestone_id: int) -> Payment:
+    """Release submitted work the client did not review within 14 days (deadline
+    sweep): a freelancer who delivered is not left waiting on a silent client."""
+    with transaction.atomic():
+        milestone = lock_milestone(milestone_id)
+        at = timezone.now()
+        if milestone.state != MilestoneState.SUBMITTED:
+            raise DomainError("This milestone is no longer waiting for review.")
+        if at < milestone.submitted_at + timedelta(days=settings.MILESTONE_AUTO_RELEASE_DAYS):
+            raise DomainError("The client still has time to review this work.")
+        take(milestone, "release", by=None, at=at, as_platform=True, reason="Not reviewed within 14 days")
+        return escrow_release(
+            milestone=milestone,
+            amount_cents=escrow_held_cents(milestone),
+            key=f"milestone:{milestone.pk}:release",
+            at=at,
+        )
 
 
 def milestone_release(

@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from contracts_portal.errors import DomainError
 
 from .. import selectors, services
-from ..models import Contract
+from ..models import ChecklistItem, Contract
 from .access import party_contract_or_404
 
 END_ACTIONS = ("end", "give_notice", "accept_end")
@@ -54,6 +55,7 @@ def contract_detail(request, contract_id: int):
         "menu": menu_for(contract, user),
         "history": selectors.contract_history(contract, user),
         "payments": selectors.contract_payments(contract),
+        "checklists": selectors.closure_checklists(contract, user),
     }
     if contract.is_hourly:
         context["diary"] = selectors.diary_summary(contract)
@@ -79,3 +81,20 @@ def contract_action(request, contract_id: int, action: str):
     else:
         messages.success(request, success)
     return redirect("contract_detail", contract_id=contract.pk)
+
+
+@login_required
+@require_POST
+def checklist_item_toggle(request, contract_id: int, item_id: int):
+    contract = party_contract_or_404(request.user, contract_id)
+    item = ChecklistItem.objects.filter(pk=item_id, contract=contract, user=request.user).first()
+    if item is None:
+        raise Http404("No such checklist step.")
+    done = request.POST.get("done") == "1"
+    try:
+        services.checklist_item_tick(item=item, by=request.user, done=done)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"“{item.label}” {'done' if done else 'marked as not done'}.")
+    return redirect(f"{reverse('contract_detail', args=[contract.pk])}#checklist")

@@ -120,3 +120,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Scheduled work (contracts.tasks): how often beat sweeps due jobs, how many a
+# sweep hands out per batch, and when a job or e-mail held by a worker that died
+# is handed out again.
+JOB_SWEEP_INTERVAL_SECONDS = int(os.environ.get("JOB_SWEEP_INTERVAL_SECONDS", "10"))
+JOB_SWEEP_BATCH_SIZE = 500
+JOB_REQUEUE_AFTER_SECONDS = int(os.environ.get("JOB_REQUEUE_AFTER_SECONDS", "300"))
+JOB_MAX_ATTEMPTS = 5
+EMAIL_CLAIM_STALE_SECONDS = int(os.environ.get("EMAIL_CLAIM_STALE_SECONDS", "600"))
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-scheduled-work": {
+        "task": "contracts.tasks.sweep_scheduled_work",
+        "schedule": float(JOB_SWEEP_INTERVAL_SECONDS),
+    },
+    "invoice-hourly-weeks": {
+        "task": "contracts.tasks.schedule_weekly_invoices",
+        "schedule": crontab(minute=0, hour=HOURLY_WEEK_INVOICE_HOUR_UTC, day_of_week="mon"),  # noqa: F405
+    },
+}

@@ -1,0 +1,94 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class JobKind(models.TextChoices):
+    CLOSURE_CHECKLIST = "closure_checklist", "Closure checklist"
+    FEEDBACK_REQUEST = "feedback_request", "Feedback request"
+    FEEDBACK_REMINDER = "feedback_reminder", "Feedback reminder (day 7)"
+    FEEDBACK_WINDOW_CLOSE = "feedback_window_close", "Feedback window closes (day 14)"
+    NOTICE_ELAPSE = "notice_elapse", "Notice period ends the contract"
+    MILESTONE_AUTO_RELEASE = "milestone_auto_release", "Unreviewed work released (14 days)"
+    REFUND_REQUEST_AUTO_APPROVE = "refund_request_auto_approve", "Unanswered refund request approved (7 days)"
+    END_PROPOSAL_EXPIRY = "end_proposal_expiry", "End proposal expires (7 days)"
+    WEEKLY_INVOICE = "weekly_invoice", "Hourly week invoiced (Monday 12:00 UTC)"
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", "Waiting for its due time"
+    QUEUED = "queued", "Sent to a worker"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped: no longer applies"
+    FAILED = "failed", "Failed: needs a look"
+
+
+class ScheduledJob(models.Model):
+    """Work the portal owes at a due time: the source of truth for every reminder and
+    deadline, written in the transaction of the change that causes it.
+
+    The unique ``key`` (one per contract, recipient and kind, or per deadline) makes
+    scheduling idempotent and lets a job's effects happen once however often a
+    worker receives it. Celery only carries job ids; a beat sweep hands due rows to
+    workers and hands them out again if a worker died holding them.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40, choices=JobKind.choices)
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="scheduled_jobs")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="Milestone or refund request id.")
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("due_at", "id")
+        indexes = [models.Index(fields=["state", "due_at"], name="job_state_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for contract #{self.contract_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending", "To send"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed after retries"
+
+
+class OutgoingEmail(models.Model):
+    """An e-mail the portal decided to send, recorded once under a unique key in the
+    transaction of the decision, then delivered by a task after commit.
+
+    Delivery claims the row (pending → sending) before handing the message to the
+    mail backend and marks it sent after: a redelivered task finds it claimed or sent
+    and does nothing. Only a worker killed between the backend's send and the mark can
+    leave a row in ``sending``; the sweep retries such rows after a while, so that
+    rare case errs towards one more e-mail rather than none.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["state", "claimed_at"], name="email_state_claimed")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to} ({self.state})"

@@ -32,8 +32,8 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo
 
 run: demo
-	@echo "Contracts portal on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Contracts portal on http://$(HOST):$(PORT)/ with web, a Celery worker and beat  (Ctrl-C stops all three)"
+	$(BIN)/python manage.py runportal --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -43,4 +43,4 @@ lint: install-test
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 celery-broker.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 celery-broker.sqlite3 celerybeat-schedule* staticfiles

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import EmailState, OutgoingEmail, week_start
-from .services.jobs import emails_to_resend, job_execute, jobs_claim_due
+from .services.jobs import EMAIL_RETRY_BACKOFF_MAX_SECONDS, emails_to_resend, job_execute, jobs_claim_due
 from .services.scheduling import schedule_weekly_invoices
 
 MAX_JOBS_PER_SWEEP = 100_000
@@ -57,7 +57,7 @@ def schedule_weekly_invoices_task() -> int:
     name="contracts.tasks.deliver_email",
     autoretry_for=(SMTPException, OSError),
     retry_backoff=True,
-    retry_backoff_max=600,
+    retry_backoff_max=EMAIL_RETRY_BACKOFF_MAX_SECONDS,
     max_retries=EMAIL_RETRIES,
 )
 def deliver_email(self, email_id: int) -> str:

@@ -37,6 +37,7 @@ from .milestones import milestone_release_unreviewed
 from .refund_requests import refund_request_approve_unanswered
 
 FINISHED = (JobState.DONE, JobState.SKIPPED, JobState.FAILED)
+EMAIL_RETRY_BACKOFF_MAX_SECONDS = 600
 
 
 def _tell(job: ScheduledJob, *, subject: str, message: str, template: str, context: dict) -> str:
@@ -158,7 +159,19 @@ HANDLERS = {
 
 def job_execute(*, job_id: int) -> str:
     """Do a due job's work once. A job that no longer applies (the contract ended
-    another way, the client released the work) is marked skipped with the reason."""
+    another way, the client released the work) is marked skipped with the reason.
+
+    The attempt is counted when a worker starts the job, in its own commit, so a job
+    whose work keeps failing or killing its worker is given up by the sweep after
+    JOB_MAX_ATTEMPTS, while one only waiting behind others in the broker is not.
+    """
+    started = (
+        ScheduledJob.objects.filter(pk=job_id)
+        .exclude(state__in=FINISHED)
+        .update(attempts=F("attempts") + 1, queued_at=timezone.now())
+    )
+    if not started:
+        return "nothing to do"
     with transaction.atomic():
         job = (
             ScheduledJob.objects.select_for_update(of=("self",))
@@ -201,18 +214,23 @@ def jobs_claim_due(*, limit: int, now=None) -> list[int]:
             state=JobState.FAILED, finished_at=now, outcome="Gave up after repeated attempts; see the worker log."
         )
         ScheduledJob.objects.filter(pk__in=ids, attempts__lt=settings.JOB_MAX_ATTEMPTS).update(
-            state=JobState.QUEUED, queued_at=now, attempts=F("attempts") + 1
+            state=JobState.QUEUED, queued_at=now
         )
         return list(ScheduledJob.objects.filter(pk__in=ids, state=JobState.QUEUED).values_list("id", flat=True))
 
 
 def emails_to_resend(*, limit: int, now=None) -> list[int]:
-    """E-mails whose delivery task was lost (still pending a minute later) or whose
-    worker died while sending (claimed long ago)."""
+    """E-mails whose delivery task was lost: never claimed a while after they were
+    recorded, waiting for a retry far longer than the longest backoff, or claimed by
+    a worker that died while sending. A failed send waiting for its retry is left
+    to that retry, so a mail server that is down is not asked again every sweep."""
     now = now or timezone.now()
+    unsent_after = timedelta(seconds=settings.EMAIL_RESEND_UNSENT_AFTER_SECONDS)
+    retry_lost_after = timedelta(seconds=EMAIL_RETRY_BACKOFF_MAX_SECONDS) + unsent_after
     return list(
         OutgoingEmail.objects.filter(
-            Q(state=EmailState.PENDING, created_at__lt=now - timedelta(minutes=1))
+            Q(state=EmailState.PENDING, claimed_at__isnull=True, created_at__lt=now - unsent_after)
+            | Q(state=EmailState.PENDING, claimed_at__lt=now - retry_lost_after)
             | Q(state=EmailState.SENDING, claimed_at__lt=now - timedelta(seconds=settings.EMAIL_CLAIM_STALE_SECONDS))
         ).values_list("id", flat=True)[:limit]
     )

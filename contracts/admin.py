@@ -172,4 +172,4 @@ class StateChangeAdmin(admin.ModelAdmin):
         return False
 
 
-from . import admin_accounts, admin_automation  # noqa: E402, F401
+from . import admin_accounts, admin_automation, admin_feedback  # noqa: E402, F401

@@ -7,6 +7,3 @@ from django.dispatch import Signal
 
 # sent with: contract, plan (contracts.services.ending.EndPlan)
 contract_ended = Signal()
-
-# sent with: contract, when day 14 after the end has come (feedback reveals then)
-feedback_window_closed = Signal()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, contract, diary, ending, home, jobs, milestones, notifications
+from .views import accounts, contract, diary, ending, feedback, home, jobs, milestones, notifications, profiles
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -31,4 +31,7 @@ urlpatterns = [
         name="refund_request_action",
     ),
     path("notifications/", notifications.notification_list, name="notifications"),
+    path("contracts/<int:contract_id>/feedback/", feedback.feedback_form, name="feedback_form"),
+    path("feedback/<int:feedback_id>/respond/", feedback.feedback_respond_view, name="feedback_respond"),
+    path("people/<str:username>/", profiles.profile, name="profile"),
 ]

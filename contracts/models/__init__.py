@@ -1,6 +1,7 @@
 from .checklist import CLIENT_CHECKLIST, FREELANCER_CHECKLIST, ChecklistItem
 from .contract import OPEN_STATES, Contract, ContractKind, ContractState, EndKind, EndReason
 from .diary import DiaryEntry, week_edit_deadline, week_start
+from .feedback import CLIENT_RATES_FREELANCER, FREELANCER_RATES_CLIENT, Feedback, FeedbackResponse
 from .milestone import HELD_IN_ESCROW, Milestone, MilestoneState
 from .notification import Notification, NotificationKind
 from .refund_request import EscrowRefundRequest, RefundRequestState
@@ -12,6 +13,10 @@ __all__ = [
     "HELD_IN_ESCROW",
     "OPEN_STATES",
     "CLIENT_CHECKLIST",
+    "CLIENT_RATES_FREELANCER",
+    "FREELANCER_RATES_CLIENT",
+    "Feedback",
+    "FeedbackResponse",
     "FREELANCER_CHECKLIST",
     "AccountSuspension",
     "ChecklistItem",

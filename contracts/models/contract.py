@@ -219,6 +219,9 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     def is_party(self, user) -> bool:
         return bool(user and user.is_authenticated and user.pk in (self.client_id, self.freelancer_id))
 
+    def other_party(self, user):
+        return self.freelancer if user.pk == self.client_id else self.client
+
     @property
     def end_proposal_expires_at(self) -> datetime | None:
         if self.end_proposed_at is None:

@@ -15,6 +15,7 @@ from .ending import (
     contract_end_preview,
     contract_force_end,
 )
+from .feedback import feedback_respond, feedback_reveal_pending, feedback_submit
 from .lifecycle import (
     contract_expire_end_proposal,
     contract_give_notice,
@@ -44,6 +45,9 @@ __all__ = [
     "contract_resume",
     "contract_withdraw_notice",
     "diary_entry_add",
+    "feedback_respond",
+    "feedback_reveal_pending",
+    "feedback_submit",
     "diary_entry_delete",
     "diary_entry_edit",
     "milestone_add",

@@ -17,11 +17,11 @@ from django.utils import timezone
 from billing.services.invoices import invoice_unbilled_time
 from contracts_portal.errors import DomainError
 
-from ..events import feedback_window_closed
 from ..models import (
     ChecklistItem,
     ContractState,
     EmailState,
+    Feedback,
     JobKind,
     JobState,
     Notification,
@@ -30,6 +30,7 @@ from ..models import (
     ScheduledJob,
 )
 from .ending import contract_elapse_notice
+from .feedback import feedback_reveal_pending
 from .lifecycle import contract_expire_end_proposal
 from .locking import lock_contract
 from .mail import queue_email
@@ -94,6 +95,8 @@ def _feedback_request(job: ScheduledJob) -> str:
 
 
 def _feedback_reminder(job: ScheduledJob) -> str:
+    if Feedback.objects.filter(contract=job.contract, author=job.recipient).exists():
+        raise DomainError("Feedback already left: no reminder needed.")
     closes_at = _feedback_closes_at(job)
     return _tell(
         job,
@@ -105,8 +108,8 @@ def _feedback_reminder(job: ScheduledJob) -> str:
 
 
 def _feedback_window_close(job: ScheduledJob) -> str:
-    feedback_window_closed.send(sender=ScheduledJob, contract=job.contract)
-    return "feedback window closed"
+    revealed = feedback_reveal_pending(contract_id=job.contract_id)
+    return f"feedback window closed; {revealed} feedback revealed"
 
 
 def _notice_elapse(job: ScheduledJob) -> str:

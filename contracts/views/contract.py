@@ -11,6 +11,7 @@ from contracts_portal.errors import DomainError
 
 from .. import selectors, services
 from ..models import ChecklistItem, Contract
+from ..reputation import contract_feedback
 from .access import party_contract_or_404
 
 END_ACTIONS = ("end", "give_notice", "accept_end")
@@ -51,11 +52,12 @@ def contract_detail(request, contract_id: int):
     context = {
         "contract": contract,
         "is_client": user.pk == contract.client_id,
-        "other_party": contract.freelancer if user.pk == contract.client_id else contract.client,
+        "other_party": contract.other_party(user),
         "menu": menu_for(contract, user),
         "history": selectors.contract_history(contract, user),
         "payments": selectors.contract_payments(contract),
         "checklists": selectors.closure_checklists(contract, user),
+        "feedback": contract_feedback(contract, user),
     }
     if contract.is_hourly:
         context["diary"] = selectors.diary_summary(contract)

@@ -9,6 +9,7 @@ from contracts_portal.errors import DomainError
 
 from .. import services
 from ..forms.ending import EndContractForm
+from ..reputation import feedback_score
 from .access import party_contract_or_404
 
 STALE_PAGE = "This contract changed since you opened this page. Read the new preview before you confirm."
@@ -25,7 +26,15 @@ def _render(request, contract, form, plan, status=200):
     return render(
         request,
         template,
-        {"contract": contract, "form": form, "plan": plan, "confirm_label": CONFIRM_LABELS[plan.transition]},
+        {
+            "contract": contract,
+            "form": form,
+            "plan": plan,
+            "confirm_label": CONFIRM_LABELS[plan.transition],
+            "score_basis": feedback_score(request.user).contracts
+            if request.user.pk == contract.freelancer_id
+            else None,
+        },
         # htmx swaps only successful responses; the dialog shows the errors itself.
         status=200 if request.htmx else status,
     )

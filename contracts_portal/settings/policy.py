@@ -25,3 +25,7 @@ MAX_NOTICE_DAYS = 90
 # editable until this hour (UTC) on Monday, when the week is invoiced.
 HOURLY_WEEK_INVOICE_HOUR_UTC = 12
 MAX_WEEKLY_HOUR_LIMIT = 168
+
+# Public feedback is shown only for contracts whose payments, after refunds, reach
+# this much: feedback on a contract nobody paid for says little and is easy to fake.
+PUBLIC_FEEDBACK_MIN_NET_CENTS = 100

@@ -207,25 +207,25 @@ def test_feedback_reminder_goes_out_on_day_7_once_per_party(run_at, sweep):
 
 
 @pytest.mark.django_db
-def test_feedback_window_closes_on_day_14(run_at, sweep):
-    from contracts.events import feedback_window_closed
+def test_feedback_left_by_one_party_is_revealed_when_the_window_closes_on_day_14(run_at, sweep):
+    from contracts.models import Feedback
 
     contract = end_contract(run_at, made_at(T0 - DAY, FixedContractFactory))
-    closed = []
-
-    def receiver(sender, contract, **kwargs):
-        closed.append(contract.pk)
-
-    feedback_window_closed.connect(receiver, dispatch_uid="test_feedback_window_closes_on_day_14")
-    try:
-        sweep(T0 + 14 * DAY - MINUTE)
-        assert closed == []
-        sweep(T0 + 14 * DAY)
-        sweep(T0 + 15 * DAY)
-    finally:
-        feedback_window_closed.disconnect(dispatch_uid="test_feedback_window_closes_on_day_14")
-    assert closed == [contract.pk]
-    assert job_of(contract, JobKind.FEEDBACK_WINDOW_CLOSE).state == JobState.DONE
+    with time_machine.travel(T0 + 2 * DAY, tick=False):
+        services.feedback_submit(
+            contract=contract,
+            by=contract.client,
+            scores={"skills": 5, "quality": 4, "availability": 5, "deadlines": 4, "communication": 5, "cooperation": 5},
+            private_reason="completed",
+            private_recommend=9,
+        )
+    sweep(T0 + 14 * DAY - MINUTE)
+    assert Feedback.objects.get(contract=contract).revealed_at is None
+    sweep(T0 + 14 * DAY)
+    sweep(T0 + 15 * DAY)
+    assert Feedback.objects.get(contract=contract).revealed_at == T0 + 14 * DAY
+    job = job_of(contract, JobKind.FEEDBACK_WINDOW_CLOSE)
+    assert (job.state, job.outcome) == (JobState.DONE, "feedback window closed; 1 feedback revealed")
 
 
 # The closure e-mails.

@@ -144,6 +144,31 @@ class Command(BaseCommand):
                 contract=migration, work_date=(now - timedelta(days=20)).date(), minutes=200, memo="DNS cut-over"
             )
             services.contract_end(contract=migration, by=clara, reason="completed", note="Migrated without downtime")
+        with as_of(now - timedelta(days=18)):
+            services.feedback_submit(
+                contract=migration,
+                by=clara,
+                public_comment="Careful, fast and clear about every step.",
+                scores={
+                    "skills": 5,
+                    "quality": 5,
+                    "availability": 4,
+                    "deadlines": 5,
+                    "communication": 5,
+                    "cooperation": 5,
+                },
+                private_reason="completed",
+                private_recommend=10,
+            )
+        with as_of(now - timedelta(days=17)):
+            services.feedback_submit(
+                contract=migration,
+                by=felix,
+                public_comment="Quick decisions and prompt payment.",
+                scores={"clarity": 4, "communication": 5, "payment_promptness": 5, "cooperation": 5, "availability": 4},
+                private_reason="completed",
+                private_recommend=9,
+            )
 
         brand = self._fixed(
             clara,
@@ -181,4 +206,12 @@ class Command(BaseCommand):
             reason="unsuccessful",
             message_to_freelancer="Only four of the ten match the brief",
             milestone_decisions={illustrations.pk: MilestoneDecision(MilestoneChoice.PAY_PART, 120_00)},
+        )
+        services.feedback_submit(
+            contract=art,
+            by=fiona,
+            public_comment="Friendly client; the brief changed late.",
+            scores={"clarity": 3, "communication": 4, "payment_promptness": 4, "cooperation": 4, "availability": 4},
+            private_reason="unsuccessful",
+            private_recommend=6,
         )

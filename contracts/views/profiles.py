@@ -1,0 +1,13 @@
+from django.http import Http404
+from django.shortcuts import render
+
+from ..reputation import public_profile
+
+
+def profile(request, username: str):
+    """A person's public profile: value-weighted feedback score, contracts, and the
+    revealed public feedback they received, with their responses."""
+    found = public_profile(username)
+    if found is None:
+        raise Http404("No such person.")
+    return render(request, "contracts/profile.html", {"profile": found})

@@ -60,11 +60,20 @@ def feedback_score(user) -> Score:
     """The average of revealed overall ratings, weighted by each contract's value
     (net payments): a $5,000 contract says more about someone than a $10 one. A
     mutual, no-fault end changes nothing unless feedback was left on it."""
-    totals = scored_feedback(user).aggregate(
-        weighted=Sum(F("overall_hundredths") * F("weight")), weight=Sum("weight"), contracts=Count("id")
+    # Grouped by recipient rather than .aggregate(): Django mis-nests the weight's
+    # subqueries when several aggregates of an annotation share one query.
+    totals = (
+        scored_feedback(user)
+        .order_by()
+        .values("recipient")
+        .annotate(weighted=Sum(F("overall_hundredths") * F("weight")), weight_sum=Sum("weight"), contracts=Count("id"))
+        .values("weighted", "weight_sum", "contracts")
+        .order_by("recipient")
+        .first()
     )
-    if not totals["weight"]:
+    if not totals or not totals["weight_sum"]:
         return Score(None, 0)
+    totals["weight"] = totals["weight_sum"]
     return Score((2 * totals["weighted"] + totals["weight"]) // (2 * totals["weight"]), totals["contracts"])
 
 
@@ -124,7 +133,9 @@ def _chart(rows) -> str:
         scores.append(weighted / weight)
     if not scores:
         return ""
-    step = 240 / max(len(scores) - 1, 1)
+    if len(scores) == 1:
+        scores = scores * 2
+    step = 240 / (len(scores) - 1)
     return " ".join(f"{index * step:.1f},{80 - (score - 100) / 400 * 80:.1f}" for index, score in enumerate(scores))
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from billing.models import Payment, Refund
 
@@ -100,7 +101,8 @@ def contract_feedback(contract: Contract, viewer) -> ContractFeedback | None:
     rows = list(Feedback.objects.filter(contract=contract).select_related("response").annotate(net=net_paid_cents()))
     mine = next((row for row in rows if row.author_id == viewer.pk), None)
     theirs = next((row for row in rows if row.author_id != viewer.pk), None)
-    hidden = theirs is not None and theirs.revealed_at is None
+    window_closed = timezone.now() >= feedback_closes_at(contract)
+    hidden = theirs is not None and theirs.revealed_at is None and not window_closed
     net = rows[0].net if rows else None
     return ContractFeedback(
         closes_at=feedback_closes_at(contract),

@@ -149,9 +149,10 @@ def feedback_reveal_pending(*, contract_id: int) -> int:
     """Day 14: the window closes and feedback left by only one party is revealed."""
     with transaction.atomic():
         contract = lock_contract(contract_id)
-        if timezone.now() < feedback_closes_at(contract):
+        closes_at = feedback_closes_at(contract)
+        if timezone.now() < closes_at:
             raise DomainError("The feedback window is still open.")
-        return _reveal(contract, at=timezone.now())
+        return _reveal(contract, at=closes_at)
 
 
 def feedback_respond(*, feedback: Feedback, by, text: str) -> FeedbackResponse:

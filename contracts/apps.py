@@ -6,4 +6,4 @@ class ContractsConfig(AppConfig):
     verbose_name = "Contracts"
 
     def ready(self) -> None:
-        from . import notifications, signals  # noqa: F401
+        from . import detection_hooks, notifications, signals  # noqa: F401

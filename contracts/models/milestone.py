@@ -126,6 +126,16 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
+        source=MilestoneState.REFUND_REQUESTED,
+        target=MilestoneState.RELEASED,
+        permission=system_only,
+        custom={"verb": "pay out after the dispute"},
+    )
+    def release_after_dispute(self, *, by, at: datetime, reason: str = "") -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state,
         source=list(HELD_IN_ESCROW),
         target=MilestoneState.REFUNDED,
         permission=system_only,

@@ -34,6 +34,11 @@ def answer_time_over(request: "EscrowRefundRequest") -> bool:
     return timezone.now() >= request.respond_by
 
 
+@rule("Only reviewers can decide a disputed refund.")
+def may_review(request: "EscrowRefundRequest", user) -> bool:
+    return bool(user and user.is_active and user.has_perm("contracts.review_flags"))
+
+
 class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
     """The unpaid part of a funded milestone when a client ends a fixed-price contract.
 
@@ -52,6 +57,11 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
     respond_by = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     auto_approved = models.BooleanField(default=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+    freelancer_share_cents = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -93,6 +103,18 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
     def dispute(self, *, by, at: datetime, reason: str) -> None:
         self.answered_at = at
         self.freelancer_statement = reason
+
+    @transition(
+        field=state,
+        source=RefundRequestState.DISPUTED,
+        target=RefundRequestState.RESOLVED,
+        permission=may_review,
+        custom={"verb": "decide"},
+    )
+    def resolve(self, *, by, at: datetime, reason: str, freelancer_share_cents: int) -> None:
+        self.resolved_by = by
+        self.resolution_note = reason
+        self.freelancer_share_cents = freelancer_share_cents
 
     @transition(
         field=state,

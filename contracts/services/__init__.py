@@ -26,8 +26,13 @@ from .lifecycle import (
 )
 from .milestones import milestone_fund, milestone_release, milestone_release_unreviewed, milestone_submit
 from .refund_requests import refund_request_approve, refund_request_approve_unanswered, refund_request_dispute
+from .review import account_suspend, flag_decide, is_reviewer, refund_request_resolve
 
 __all__ = [
+    "account_suspend",
+    "flag_decide",
+    "is_reviewer",
+    "refund_request_resolve",
     "checklist_item_tick",
     "EndPlan",
     "MilestoneChoice",

@@ -199,7 +199,9 @@ def contract_end_preview(*, contract: Contract, by, decisions: dict | None = Non
 NOTICE_REFUND_STATEMENT = "The client's notice period ended with this escrow not released."
 
 
-def _carry_out(plan: EndPlan, *, at: datetime, statement: str = "", **transition_kwargs) -> EndPlan:
+def _carry_out(
+    plan: EndPlan, *, at: datetime, statement: str = "", as_platform: bool = False, **transition_kwargs
+) -> EndPlan:
     contract = plan.contract
     by = plan.by
     if contract.is_hourly:
@@ -235,7 +237,8 @@ def _carry_out(plan: EndPlan, *, at: datetime, statement: str = "", **transition
     for milestone in plan.cancelled_milestones:
         milestone.contract = contract
         take(milestone, "cancel", by=by, at=at, as_platform=True, reason="Contract ended before funding")
-    take(contract, plan.transition, by=by, at=at, as_platform=plan.transition == "elapse_notice", **transition_kwargs)
+    as_platform = as_platform or plan.transition == "elapse_notice"
+    take(contract, plan.transition, by=by, at=at, as_platform=as_platform, **transition_kwargs)
     schedule_after_end(contract, ended_at=contract.ended_at, at=at)
     contract_ended.send(sender=Contract, contract=contract, plan=plan)
     return plan
@@ -300,11 +303,12 @@ def contract_elapse_notice(*, contract_id: int) -> EndPlan:
         return _carry_out(plan, at=at, statement=NOTICE_REFUND_STATEMENT)
 
 
-def contract_force_end(*, contract: Contract, by, reason: str) -> EndPlan:
-    """End a contract by platform decision (an account suspended): hourly time is
-    billed, and all unreleased escrow goes back to the client."""
+def contract_force_end(*, contract: Contract, by, reason: str, on_suspension: bool = False) -> EndPlan:
+    """End a contract by platform decision: hourly time is billed, and all unreleased
+    escrow goes back to the client. ``on_suspension`` is the account suspension's own
+    authority (a reviewer's decision) in place of the force-end permission."""
     if not reason.strip():
         raise DomainError("Say why the contract is being ended.")
     with transaction.atomic():
-        plan, at = _locked_plan(contract.pk, by=by, transition="force_end")
-        return _carry_out(plan, at=at, reason=reason)
+        plan, at = _locked_plan(contract.pk, by=by, transition="force_end", as_platform=on_suspension)
+        return _carry_out(plan, at=at, as_platform=on_suspension, reason=reason)

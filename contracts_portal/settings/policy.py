@@ -29,3 +29,8 @@ MAX_WEEKLY_HOUR_LIMIT = 168
 # Public feedback is shown only for contracts whose payments, after refunds, reach
 # this much: feedback on a contract nobody paid for says little and is easy to fake.
 PUBLIC_FEEDBACK_MIN_NET_CENTS = 100
+
+# Circumvention detection (contracts/detection.py).
+CIRCUMVENTION_QUICK_END_DAYS = 7  # ended this soon after starting, escrow returned, nothing paid
+CIRCUMVENTION_QUICK_REFUND_PERCENT = 80  # a freelancer refunding at least this share of a payment...
+CIRCUMVENTION_QUICK_REFUND_DAYS = 7  # ...within this many days of it

@@ -1,0 +1,60 @@
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from contracts_portal.append_only import AppendOnlyModel
+
+
+class FlagRule(models.TextChoices):
+    QUICK_END = "quick_end", "Contract ended soon after it started, escrow returned, nothing paid"
+    REPEATED_QUICK_END = "repeated_quick_end", "The same client and freelancer ended contracts quickly again and again"
+    OFF_PLATFORM_CONTACT = "off_platform_contact", "Payment or contact details for outside the platform"
+    QUICK_REFUND = "quick_refund", "Most of a payment refunded soon after it was made"
+
+
+class FlagDecisionKind(models.TextChoices):
+    DISMISS = "dismiss", "Dismiss"
+    WARN = "warn", "Warn the user"
+    SUSPEND = "suspend", "Suspend the account"
+
+
+class Flag(models.Model):
+    """A possible breach of the non-circumvention terms, raised by a detector with its
+    evidence, for a reviewer to decide. Its status is its latest decision."""
+
+    rule = models.CharField(max_length=30, choices=FlagRule.choices)
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="flags")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    explanation = models.TextField()
+    evidence = models.JSONField(default=dict)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        permissions = [("review_flags", "Can review circumvention flags, disputes and private feedback")]
+        indexes = [models.Index(fields=["rule", "-created_at"], name="flag_rule_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()} — {self.subject}"
+
+
+class FlagDecision(AppendOnlyModel):
+    """A reviewer's decision on a flag: who, when, what and why. Never edited; a
+    later decision follows an earlier one."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="decisions")
+    decision = models.CharField(max_length=10, choices=FlagDecisionKind.choices)
+    note = models.TextField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        triggers = [pgtrigger.Protect(name="flag_decision_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} on flag #{self.flag_id}"

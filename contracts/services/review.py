@@ -1,0 +1,126 @@
+"""Reviewers' decisions: on circumvention flags (dismiss, warn, suspend) and on
+disputed refund requests (the split of the escrow)."""
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.money import format_cents
+from billing.services.escrow import escrow_release, escrow_return
+from contracts_portal.errors import DomainError
+
+from ..models import (
+    OPEN_STATES,
+    AccountSuspension,
+    Contract,
+    EscrowRefundRequest,
+    Flag,
+    FlagDecision,
+    FlagDecisionKind,
+    Notification,
+    NotificationKind,
+)
+from .ending import contract_force_end
+from .locking import lock_refund_request, take
+
+
+def is_reviewer(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm("contracts.review_flags"))
+
+
+def _check_reviewer(by) -> None:
+    if not is_reviewer(by):
+        raise DomainError("Only reviewers can decide this.")
+
+
+def account_suspend(*, user, by, rule: str, explanation: str) -> AccountSuspension:
+    """Close the account for good: it can no longer sign in, and every open contract
+    it is party to is ended by the platform (hourly time billed, escrow returned to
+    the client). The person sees the rule and the explanation when they try to sign in."""
+    with transaction.atomic():
+        if AccountSuspension.objects.filter(user=user).exists():
+            raise DomainError("This account is already closed.")
+        suspension = AccountSuspension.objects.create(user=user, rule=rule, explanation=explanation, created_by=by)
+        open_contracts = Contract.objects.filter(Q(client=user) | Q(freelancer=user), state__in=OPEN_STATES)
+        for contract in open_contracts.order_by("pk"):
+            contract_force_end(contract=contract, by=by, reason=f"Account closed: {rule}", on_suspension=True)
+        return suspension
+
+
+def flag_decide(*, flag: Flag, by, decision: str, note: str) -> FlagDecision:
+    """Record a reviewer's decision on a flag, and carry it out. Decisions are never
+    edited: a later decision follows an earlier one."""
+    _check_reviewer(by)
+    if decision not in FlagDecisionKind.values:
+        raise DomainError("Choose dismiss, warn or suspend.")
+    if not note.strip():
+        raise DomainError("Write a note: it records why you decided this.")
+    with transaction.atomic():
+        flag = Flag.objects.select_for_update().select_related("subject").get(pk=flag.pk)
+        if flag.subject_id == by.pk:
+            raise DomainError("You cannot review a flag about yourself; another reviewer must decide it.")
+        made = FlagDecision.objects.create(flag=flag, decision=decision, note=note.strip(), decided_by=by)
+        if decision == FlagDecisionKind.WARN:
+            Notification.objects.create(
+                user=flag.subject,
+                contract=flag.contract,
+                kind=NotificationKind.CONTRACT,
+                message=(
+                    f"Warning from the platform: {flag.get_rule_display()}. {note.strip()} "
+                    "Paying or being paid outside the portal breaks the terms of service; "
+                    "another breach can close your account."
+                ),
+            )
+        elif decision == FlagDecisionKind.SUSPEND:
+            account_suspend(user=flag.subject, by=by, rule=flag.get_rule_display(), explanation=note.strip())
+        return made
+
+
+def refund_request_resolve(
+    *, request: EscrowRefundRequest, by, freelancer_cents: int, note: str
+) -> EscrowRefundRequest:
+    """Decide a disputed refund request: ``freelancer_cents`` of the requested escrow
+    is paid to the freelancer and the rest goes back to the client, once."""
+    _check_reviewer(by)
+    if not note.strip():
+        raise DomainError("Write a note: both parties read why you decided this split.")
+    with transaction.atomic():
+        request = lock_refund_request(request.pk)
+        if by.pk in (request.contract.client_id, request.contract.freelancer_id):
+            raise DomainError("You cannot decide a dispute on your own contract.")
+        if not 0 <= freelancer_cents <= request.amount_cents:
+            raise DomainError(f"The freelancer's share must be between $0.00 and {format_cents(request.amount_cents)}.")
+        at = timezone.now()
+        take(request, "resolve", by=by, at=at, reason=note.strip(), freelancer_share_cents=freelancer_cents)
+        milestone = request.milestone
+        if freelancer_cents:
+            escrow_release(
+                milestone=milestone,
+                amount_cents=freelancer_cents,
+                key=f"refund-request:{request.pk}:decision-release",
+                at=at,
+            )
+        client_cents = request.amount_cents - freelancer_cents
+        if client_cents:
+            escrow_return(
+                milestone=milestone,
+                amount_cents=client_cents,
+                key=f"refund-request:{request.pk}:decision-return",
+                at=at,
+            )
+            take(milestone, "settle_refund", by=by, at=at, as_platform=True, reason="Dispute decided")
+        else:
+            take(milestone, "release_after_dispute", by=by, at=at, as_platform=True, reason="Dispute decided")
+        message = (
+            f"The dispute on “{milestone.title}” is decided: {format_cents(freelancer_cents)} to the freelancer, "
+            f"{format_cents(client_cents)} back to the client. {note.strip()}"
+        )
+        for user in (request.contract.client, request.contract.freelancer):
+            Notification.objects.create(
+                user=user,
+                contract=request.contract,
+                kind=NotificationKind.REFUND_REQUEST,
+                message=message,
+                created_at=at,
+            )
+        return request

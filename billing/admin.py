@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from contracts.admin_access import ReviewersMayView
+
 from .models import EscrowMovement, Invoice, LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Refund
 
 
@@ -48,23 +50,23 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ReviewersMayView, ReadOnlyAdmin):
     list_display = ("id", "contract", "freelancer", "client", "source", "amount_cents", "paid_at")
     list_filter = ("source",)
     list_select_related = ("contract", "freelancer", "client")
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ReadOnlyAdmin):
+class InvoiceAdmin(ReviewersMayView, ReadOnlyAdmin):
     list_display = ("id", "contract", "period_start", "period_end", "minutes", "amount_cents", "issued_at")
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(ReviewersMayView, ReadOnlyAdmin):
     list_display = ("id", "payment", "amount_cents", "freelancer_fee_returned_cents", "created_at")
 
 
 @admin.register(EscrowMovement)
-class EscrowMovementAdmin(ReadOnlyAdmin):
+class EscrowMovementAdmin(ReviewersMayView, ReadOnlyAdmin):
     list_display = ("id", "milestone", "kind", "amount_cents", "client_fee_cents", "created_at")
     list_filter = ("kind",)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from contracts_portal.errors import DomainError
 
+from .admin_access import ReviewersMayView
 from .models import Contract, DiaryEntry, EscrowRefundRequest, Milestone, StateChange
 from .services import contract_force_end
 
@@ -28,7 +29,7 @@ class ForceEndForm(ActionForm):
     reason = forms.CharField(required=False, label="Reason (shown to both parties)")
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReviewersMayView, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
@@ -54,7 +55,7 @@ class StateChangeInline(ReadOnlyInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(ReviewersMayView, admin.ModelAdmin):
     list_display = ("id", "title", "kind", "state", "client", "freelancer", "started_at", "ended_at")
     list_filter = ("state", "kind", "end_kind")
     search_fields = ("title", "client__username", "freelancer__username")
@@ -112,7 +113,7 @@ class DiaryEntryAdminForm(forms.ModelForm):
 
 
 @admin.register(DiaryEntry)
-class DiaryEntryAdmin(admin.ModelAdmin):
+class DiaryEntryAdmin(ReviewersMayView, admin.ModelAdmin):
     form = DiaryEntryAdminForm
     list_display = ("id", "contract", "work_date", "minutes", "memo", "invoice")
     list_filter = ("contract__state",)
@@ -133,7 +134,7 @@ class DiaryEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(ReviewersMayView, admin.ModelAdmin):
     list_display = ("id", "contract", "title", "amount_cents", "state")
     list_filter = ("state",)
     readonly_fields = ("state", "funded_at", "submitted_at", "closed_at")
@@ -144,7 +145,7 @@ class MilestoneAdmin(admin.ModelAdmin):
 
 
 @admin.register(EscrowRefundRequest)
-class EscrowRefundRequestAdmin(admin.ModelAdmin):
+class EscrowRefundRequestAdmin(ReviewersMayView, admin.ModelAdmin):
     list_display = ("id", "contract", "milestone", "amount_cents", "state", "respond_by")
     list_filter = ("state",)
     readonly_fields = [f.name for f in EscrowRefundRequest._meta.fields]
@@ -157,7 +158,7 @@ class EscrowRefundRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(StateChange)
-class StateChangeAdmin(admin.ModelAdmin):
+class StateChangeAdmin(ReviewersMayView, admin.ModelAdmin):
     list_display = ("created_at", "contract", "subject", "subject_id", "transition", "source", "target", "actor")
     list_filter = ("subject", "transition")
     readonly_fields = [f.name for f in StateChange._meta.fields]
@@ -172,4 +173,4 @@ class StateChangeAdmin(admin.ModelAdmin):
         return False
 
 
-from . import admin_accounts, admin_automation, admin_feedback  # noqa: E402, F401
+from . import admin_accounts, admin_automation, admin_feedback, admin_review  # noqa: E402, F401

@@ -19,7 +19,7 @@ from django.conf import settings
 
 from billing.money import format_cents
 
-from .models import Contract, Flag, FlagRule
+from .models import Contract, EndKind, Flag, FlagRule
 
 DETECTORS: dict[str, list[Callable]] = defaultdict(list)
 
@@ -78,19 +78,27 @@ PAYMENT_LANGUAGE = re.compile(
     re.IGNORECASE,
 )
 MESSAGING = re.compile(r"\b(whats\s?app|telegram|skype|wechat|signal\s+me|on\s+signal)\b", re.IGNORECASE)
-EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE_CANDIDATE = re.compile(r"(?<![\w$€£.,])\+?\(?\d[\d\s().-]{7,}\d(?![\w%])")
-DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
+EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().-]*\d")
+# A phone number does not continue a word, an amount, an id (#123, INV-123), a path
+# or a handle, and is not followed by a letter, a percent sign or a currency.
+NOT_PHONE_BEFORE = re.compile(r"[\w$€£.,#/@-]$")
+NOT_PHONE_AFTER = re.compile(r"^(?:[\w%]|\s*(?:usd|eur|gbp|cents?|dollars?|euros?|pounds?)\b)", re.IGNORECASE)
+LEADING_DATE = re.compile(r"^(?:\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}(?=\s|$)))")
+IP_ADDRESS_OR_DECIMAL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|\d+\.\d+)$")
 
 
 def _phone_numbers(text: str) -> list[str]:
+    """Runs of 9 to 15 digits written the way phone numbers are (spaces, dots, dashes,
+    brackets, a leading +), except dates, IP addresses, decimals, amounts and ids."""
     found = []
-    for match in PHONE_CANDIDATE.finditer(text):
-        candidate = match.group().strip()
-        digits = re.sub(r"\D", "", candidate)
-        if not 9 <= len(digits) <= 15 or DATE_LIKE.match(candidate):
+    for run in DIGIT_RUN.finditer(text):
+        if NOT_PHONE_BEFORE.search(text[: run.start()]) or NOT_PHONE_AFTER.match(text[run.end() :]):
             continue
-        found.append(candidate)
+        candidate = LEADING_DATE.sub("", run.group()).strip(" .-")
+        digits = re.sub(r"\D", "", candidate)
+        if 9 <= len(digits) <= 15 and not IP_ADDRESS_OR_DECIMAL.match(candidate):
+            found.append(candidate)
     return found
 
 
@@ -145,7 +153,7 @@ def quick_end_with_escrow_returned(*, contract: Contract, plan):
     nothing paid: the pattern of moving the work, and its payment, elsewhere."""
     from billing.models import Payment
 
-    if contract.ended_by is None or contract.end_kind == "forced":
+    if contract.ended_by is None or contract.end_kind == EndKind.FORCED:
         return []
     if plan.escrow_returned_cents == 0 or not _quick_end(contract):
         return []

@@ -7,7 +7,7 @@ from billing.models import Refund
 
 from .detection import raise_flags
 from .events import contract_ended
-from .models import Contract, EscrowRefundRequest, Feedback, StateChange
+from .models import Contract, EndKind, EscrowRefundRequest, Feedback, StateChange
 
 # Transitions whose reason is free text a person wrote (not a reason code).
 TEXT_TRANSITIONS = {"submit": "A milestone note", "dispute": "A dispute statement", "propose_end": "A proposal note"}
@@ -16,7 +16,7 @@ TEXT_TRANSITIONS = {"submit": "A milestone note", "dispute": "A dispute statemen
 @receiver(contract_ended, sender=Contract, dispatch_uid="contracts.detection.contract_ended")
 def detect_on_end(sender, contract: Contract, plan, **kwargs) -> None:
     raise_flags("contract_ended", contract=contract, plan=plan)
-    if contract.end_reason_note and contract.ended_by is not None:
+    if contract.end_reason_note and contract.ended_by is not None and contract.end_kind != EndKind.FORCED:
         raise_flags(
             "text_written",
             text=contract.end_reason_note,

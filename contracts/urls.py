@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import accounts, contract, diary, ending, feedback, home, jobs, milestones, notifications, profiles
+from .views import (
+    accounts,
+    contract,
+    diary,
+    ending,
+    feedback,
+    home,
+    jobs,
+    milestones,
+    notifications,
+    profiles,
+    review,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -34,4 +46,7 @@ urlpatterns = [
     path("contracts/<int:contract_id>/feedback/", feedback.feedback_form, name="feedback_form"),
     path("feedback/<int:feedback_id>/respond/", feedback.feedback_respond_view, name="feedback_respond"),
     path("people/<str:username>/", profiles.profile, name="profile"),
+    path("review/", review.review_queue, name="review_queue"),
+    path("review/flags/<int:flag_id>/", review.flag_detail, name="review_flag"),
+    path("review/disputes/<int:request_id>/", review.dispute_detail, name="review_dispute"),
 ]

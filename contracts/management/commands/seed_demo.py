@@ -1,11 +1,17 @@
-"""Demo data for ``make run``: a client, two freelancers, an admin, and contracts in
-every state, built through the services so every row obeys the portal's rules."""
+"""Demo data for ``make run``: a client, three freelancers, an admin, and contracts in
+every state, built through the services so every row obeys the portal's rules.
+
+The circumvention cases for the review queue are not written as flags: they are
+things users do (gary ends contracts days after they start, asks for WhatsApp and
+PayPal, refunds most of a payment; fiona disputes a refund request) and the
+portal's own detectors raise the flags, as they would for anyone."""
 
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +21,15 @@ from billing.services.invoices import invoice_unbilled_time
 from billing.services.refunds import refund_create
 from contracts import services
 from contracts.demo import DEMO_PASSWORD, DEMO_USERS
-from contracts.models import Contract, ContractKind, DiaryEntry
+from contracts.models import (
+    Contract,
+    ContractKind,
+    DiaryEntry,
+    EscrowRefundRequest,
+    Flag,
+    FlagRule,
+    RefundRequestState,
+)
 from contracts.services import MilestoneChoice, MilestoneDecision
 
 DEMO_MARKER = "[demo]"
@@ -32,15 +46,34 @@ class Command(BaseCommand):
     help = "Load the demo accounts and contracts (does nothing if they are already there)."
 
     def handle(self, *args, **options):
+        # Two parts, each loaded once: the contracts, and the cases for the review
+        # queue (added on their own to demo data loaded before they existed).
         if Contract.objects.filter(description__startswith=DEMO_MARKER).exists():
             self.stdout.write("Demo data already loaded.")
-            self._print_logins()
-            return
-        with transaction.atomic():
-            users = self._users()
-            self._contracts(**users)
-        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        else:
+            with transaction.atomic():
+                self._contracts(**self._users())
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        if Contract.objects.filter(description__startswith=DEMO_MARKER, freelancer__username="gary").exists():
+            self.stdout.write("Demo review cases already loaded.")
+        else:
+            known = set(Flag.objects.values_list("pk", flat=True))
+            with transaction.atomic():
+                self._review_cases(**self._users())
+            raised = Flag.objects.exclude(pk__in=known).select_related("subject").order_by("pk")
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo review cases loaded; the detectors raised {len(raised)} flags:")
+            )
+            for flag in raised:
+                self.stdout.write(f"  #{flag.pk} {flag.rule} ({flag.subject}): {flag.explanation}")
+        self._print_flags()
         self._print_logins()
+
+    def _print_flags(self):
+        counts = {rule: Flag.objects.filter(rule=rule).count() for rule in FlagRule.values}
+        summary = ", ".join(f"{rule} {count}" for rule, count in counts.items())
+        disputed = EscrowRefundRequest.objects.filter(state=RefundRequestState.DISPUTED).count()
+        self.stdout.write(f"Review queue (/review/): flags by rule: {summary}; disputed refund requests: {disputed}")
 
     def _print_logins(self):
         names = ", ".join(user["username"] for user in DEMO_USERS)
@@ -59,6 +92,12 @@ class Command(BaseCommand):
                 user.is_staff = user.is_superuser = True
             user.set_password(DEMO_PASSWORD)
             user.save()
+            if demo["username"] == "admin":
+                # A superuser has every permission; the reviewer's is given as well, so
+                # the demo admin stays a reviewer if the superuser flag is taken away.
+                user.user_permissions.add(
+                    Permission.objects.get(codename="review_flags", content_type__app_label="contracts")
+                )
             users[demo["username"]] = user
         return users
 
@@ -111,7 +150,7 @@ class Command(BaseCommand):
                 contract=contract, by=contract.freelancer, work_date=work_date, minutes=minutes, memo=memo
             )
 
-    def _contracts(self, clara, felix, fiona, admin):
+    def _contracts(self, clara, felix, fiona, admin, **others):
         now = timezone.now()
 
         api = self._hourly(clara, felix, "Backend API development", days_ago=230)
@@ -215,3 +254,67 @@ class Command(BaseCommand):
             private_reason="unsuccessful",
             private_recommend=6,
         )
+
+    def _review_cases(self, clara, fiona, gary, admin, **others):
+        """What a reviewer finds in the queue, raised by the detectors themselves."""
+        now = timezone.now()
+
+        # Ended two days after it started, escrow back to the client, nothing paid, and
+        # an end note moving the talk to WhatsApp: a quick end and off-platform contact.
+        landing = self._fixed(clara, gary, "Landing page redesign", [("Design and build", 450_00)], days_ago=2)
+        with as_of(now - timedelta(days=2) + timedelta(hours=1)):
+            services.milestone_fund(milestone=landing.milestones.get(), by=clara)
+        services.contract_end(
+            contract=landing, by=gary, reason="other", note="Let's continue on WhatsApp, I'll send my number"
+        )
+        # Gary's feedback on it asks to be paid on PayPal next time: off-platform contact.
+        services.feedback_submit(
+            contract=landing,
+            by=gary,
+            public_comment="Easy to work with. Next time just send it on PayPal, it saves us both.",
+            scores={"clarity": 5, "communication": 5, "payment_promptness": 5, "cooperation": 5, "availability": 5},
+            private_reason="other",
+            private_recommend=8,
+        )
+
+        # The same pair does it again the next day: a repeated quick end.
+        newsletter = self._fixed(clara, gary, "Newsletter template", [("Template and setup", 300_00)], days_ago=1)
+        with as_of(now - timedelta(days=1) + timedelta(hours=1)):
+            services.milestone_fund(milestone=newsletter.milestones.get(), by=clara)
+        services.contract_end(contract=newsletter, by=gary, reason="other", note="We agreed to stop here")
+
+        # Paid two days ago, then 90% refunded by the freelancer: a quick large refund.
+        photos = self._fixed(clara, gary, "Product photo retouching", [("Forty photos", 200_00)], days_ago=10)
+        (retouching,) = photos.milestones.all()
+        with as_of(now - timedelta(days=9)):
+            services.milestone_fund(milestone=retouching, by=clara)
+        with as_of(now - timedelta(days=3)):
+            services.milestone_submit(milestone=retouching, by=gary, note="Forty photos, retouched")
+        with as_of(now - timedelta(days=2)):
+            payment = services.milestone_release(milestone=retouching, by=clara)
+        refund_create(
+            payment=payment,
+            by=gary,
+            amount_cents=180_00,
+            idempotency_key="demo-refund-photos",
+            reason="Settled the rest between us",
+        )
+
+        # Still open with money in escrow: what a suspension ends and returns to Clara.
+        banners = self._fixed(
+            clara, gary, "Social media banners", [("Six banners", 250_00), ("Animated versions", 150_00)], days_ago=20
+        )
+        with as_of(now - timedelta(days=19)):
+            services.milestone_fund(milestone=banners.milestones.order_by("pk").first(), by=clara)
+
+        # Fiona disputes the refund Clara asked for on the blog illustrations: an
+        # admin decides the split.
+        request = EscrowRefundRequest.objects.filter(
+            contract__description=f"{DEMO_MARKER} Blog illustrations", state=RefundRequestState.OPEN
+        ).first()
+        if request is not None and request.refusal("dispute", fiona) is None:
+            services.refund_request_dispute(
+                request=request,
+                by=fiona,
+                statement="All ten illustrations follow the brief as it was agreed; it changed after delivery.",
+            )

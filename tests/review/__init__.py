@@ -1,0 +1,1 @@
+"""Circumvention flags, reviewers' decisions and the review pages (DESIGN.md, "Circumvention")."""

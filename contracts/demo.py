@@ -1,6 +1,7 @@
 """The demo accounts that ``make run`` creates and the home page lists."""
 
-DEMO_PASSWORD = "portal-demo-2026"
+# The public demo password, shown on the home page (not a secret).
+DEMO_PASSWORD = "portal-demo-2026"  # nosec B105
 
 DEMO_USERS = [
     {"username": "clara", "name": "Clara Client", "role": "Client on every demo contract"},

@@ -9,7 +9,7 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import EscrowMovement, EscrowMovementKind, Invoice, Payment
+from billing.models import EscrowMovement, EscrowMovementKind, Invoice, Payment, Refund
 from billing.money import hourly_amount_cents
 from billing.selectors import escrow_held_by_milestone
 
@@ -45,9 +45,12 @@ def my_jobs(user, *, status: str = "active"):
         .values("total")[:1],
         output_field=IntegerField(),
     )
+    # The parties are prefetched for the page's rows rather than joined: joined, the
+    # planner hashes the whole user table twice before it sorts and cuts the page
+    # (docs/benchmarks.md, My Jobs of a user with 500 contracts).
     contracts = (
         Contract.objects.filter(Q(client=user) | Q(freelancer=user))
-        .select_related("client", "freelancer")
+        .prefetch_related("client", "freelancer")
         .annotate(
             minutes_this_week=Coalesce(minutes_this_week, Value(0)),
             escrow_held_cents=Coalesce(escrow_held, Value(0)),
@@ -85,13 +88,32 @@ class DiarySummary:
     entries: list
 
 
+def _sum_of(queryset, field: str):
+    """The sum of ``field`` over ``queryset`` (rows of one contract) as a subquery, 0 when empty."""
+    total = Subquery(
+        queryset.order_by().values("contract").annotate(total=Sum(field)).values("total")[:1],
+        output_field=IntegerField(),
+    )
+    return Coalesce(total, Value(0))
+
+
 def diary_summary(contract: Contract, *, recent: int = 10) -> DiarySummary:
     monday = week_start(timezone.now().date())
-    totals = DiaryEntry.objects.filter(contract=contract).aggregate(
-        this_week=Coalesce(Sum("minutes", filter=Q(work_date__gte=monday)), 0),
-        unbilled=Coalesce(Sum("minutes", filter=Q(invoice__isnull=True)), 0),
-        total=Coalesce(Sum("minutes"), 0),
+    # One query of three sums, each on its own index: this week's entries, the unbilled
+    # ones, and the invoices, whose minutes are those of the entries they billed (every
+    # billed entry is on exactly one invoice and neither ever changes). Summing the
+    # whole diary instead read every entry of a diary of years (docs/benchmarks.md).
+    totals = (
+        Contract.objects.filter(pk=contract.pk)
+        .annotate(
+            this_week=_sum_of(DiaryEntry.objects.filter(contract=OuterRef("pk"), work_date__gte=monday), "minutes"),
+            unbilled=_sum_of(DiaryEntry.objects.filter(contract=OuterRef("pk"), invoice__isnull=True), "minutes"),
+            invoiced=_sum_of(Invoice.objects.filter(contract=OuterRef("pk")), "minutes"),
+        )
+        .values("this_week", "unbilled", "invoiced")
+        .get()
     )
+    totals["total"] = totals["unbilled"] + totals["invoiced"]
     entries = list(DiaryEntry.objects.filter(contract=contract).order_by("-work_date", "-id")[:recent])
     for entry in entries:
         entry.contract = contract
@@ -116,17 +138,35 @@ def contract_history(contract: Contract, viewer) -> list[StateChange]:
     return changes
 
 
+# Rows of a contract's payments and invoices shown per page of the contract page: a
+# contract of several years has hundreds of each, and rendering them all made the
+# page several times slower than the rest of the portal (docs/benchmarks.md).
+CONTRACT_PAGE_ROWS = 20
+
+
 def contract_payments(contract: Contract):
-    return list(
+    """The contract's payments, newest first, with what was refunded: a queryset the
+    contract page shows one page of at a time."""
+    # A correlated subquery, not a join and GROUP BY: only the page's rows sum their
+    # refunds, and the count of the paginator needs no join at all.
+    refunded = Subquery(
+        Refund.objects.filter(payment=OuterRef("pk"))
+        .order_by()
+        .values("payment")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")[:1],
+        output_field=IntegerField(),
+    )
+    return (
         Payment.objects.filter(contract=contract)
-        .annotate(refunded_cents=Coalesce(Sum("refunds__amount_cents"), Value(0)))
+        .annotate(refunded_cents=Coalesce(refunded, Value(0)))
         .select_related("milestone")
         .order_by("-paid_at", "-id")
     )
 
 
 def contract_invoices(contract: Contract):
-    return list(Invoice.objects.filter(contract=contract).order_by("-issued_at", "-id"))
+    return Invoice.objects.filter(contract=contract).order_by("-issued_at", "-id")
 
 
 def contract_milestones(contract: Contract):

@@ -16,6 +16,9 @@ class DollarsField(forms.CharField):
         value = super().clean(value)
         if value in self.empty_values:
             return None
+        if not value.isascii():
+            # Other scripts' digits ("١٢", "²") are not amounts people type here.
+            raise forms.ValidationError("Enter an amount in dollars, such as 125.50.")
         try:
             return parse_dollars(value)
         except ValueError as error:

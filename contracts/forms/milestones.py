@@ -11,7 +11,8 @@ class SubmitWorkForm(forms.Form):
 
 class ReleaseForm(forms.Form):
     amount = DollarsField(required=False, label="Amount (leave empty to pay all of the escrow)")
-    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    # The page sends a 32-character key; the ledger's key column (200) also holds a prefix.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
 
 class DisputeForm(forms.Form):

@@ -200,6 +200,10 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @property
     def diary_locked(self) -> bool:
+        """Locked from the end instant: for a notice period that is its effective time,
+        even before the deadline sweep has recorded the end."""
+        if self.state == ContractState.ENDING:
+            return timezone.now() >= self.notice_effective_at
         return self.state == ContractState.ENDED
 
     @property

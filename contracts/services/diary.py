@@ -6,19 +6,20 @@ from django.utils import timezone
 
 from contracts_portal.errors import DomainError
 
-from ..models import Contract, DiaryEntry, week_edit_deadline, week_start
+from ..models import Contract, ContractState, DiaryEntry, week_edit_deadline, week_start
 from ..models.diary import DIARY_LOCKED_MESSAGE
 from .locking import lock_contract
 
 MINUTES_IN_A_DAY = 24 * 60
 
 
-def _check_freelancer(contract: Contract, by) -> None:
+def _check_freelancer(contract: Contract, by, *, adding: bool = False) -> None:
     if not (by and by.is_authenticated and by.pk == contract.freelancer_id):
         raise DomainError("Only the freelancer of this contract can record time in its work diary.")
     if not contract.is_hourly:
         raise DomainError("Only hourly contracts have a work diary.")
-    if contract.diary_locked:
+    # New time after a notice period is over is refused with the notice's own message.
+    if contract.diary_locked and not (adding and contract.state == ContractState.ENDING):
         raise DomainError(DIARY_LOCKED_MESSAGE)
 
 
@@ -64,7 +65,7 @@ def _check_day(contract: Contract, work_date: date, minutes: int, *, excluding: 
 def diary_entry_add(*, contract: Contract, by, work_date: date, minutes: int, memo: str) -> DiaryEntry:
     with transaction.atomic():
         contract = lock_contract(contract.pk)
-        _check_freelancer(contract, by)
+        _check_freelancer(contract, by, adding=True)
         if not contract.diary_accepts_new_time:
             raise DomainError(f"This contract is {contract.get_state_display().lower()}: no new time can be recorded.")
         if not memo.strip():

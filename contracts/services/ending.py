@@ -247,7 +247,9 @@ def _carry_out(
 def _locked_plan(contract_id: int, *, by, transition: str, decisions=None, as_platform: bool = False):
     contract = lock_contract(contract_id)
     check(contract, transition, by=by, as_platform=as_platform)
-    list(Milestone.objects.select_for_update().filter(contract=contract).only("id"))
+    # Lock the milestones by id alone: model instances deferred to ``only("id")`` would
+    # each load their FSM state in a query of its own (one per milestone).
+    list(Milestone.objects.select_for_update().filter(contract=contract).order_by("pk").values_list("pk", flat=True))
     at = timezone.now()
     return _plan(contract, by=by, transition=transition, at=at, decisions=decisions, strict=True), at
 

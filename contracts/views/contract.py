@@ -2,6 +2,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,6 +42,10 @@ def menu_for(contract: Contract, user) -> dict:
     }
 
 
+def _rows_page(request, queryset, param: str):
+    return Paginator(queryset, selectors.CONTRACT_PAGE_ROWS).get_page(request.GET.get(param))
+
+
 @login_required
 def contract_detail(request, contract_id: int):
     contract = party_contract_or_404(
@@ -55,13 +60,15 @@ def contract_detail(request, contract_id: int):
         "other_party": contract.other_party(user),
         "menu": menu_for(contract, user),
         "history": selectors.contract_history(contract, user),
-        "payments": selectors.contract_payments(contract),
+        "payments_page": _rows_page(request, selectors.contract_payments(contract), "payments_page"),
         "checklists": selectors.closure_checklists(contract, user),
         "feedback": contract_feedback(contract, user),
     }
+    context["payments"] = list(context["payments_page"].object_list)
     if contract.is_hourly:
         context["diary"] = selectors.diary_summary(contract)
-        context["invoices"] = selectors.contract_invoices(contract)
+        context["invoices_page"] = _rows_page(request, selectors.contract_invoices(contract), "invoices_page")
+        context["invoices"] = list(context["invoices_page"].object_list)
     else:
         context["milestones"] = selectors.contract_milestones(contract)
         context["refund_requests"] = selectors.contract_refund_requests(contract)

@@ -27,7 +27,8 @@ def feedback_form(request, contract_id: int):
         messages.error(request, refusal)
         return _back_to_feedback(contract.pk)
     criteria = criteria_for(contract, request.user)
-    form = FeedbackForm(request.POST or None, criteria=criteria)
+    # A POST is always validated, even an empty one (a JSON body): it shows what is missing.
+    form = FeedbackForm(request.POST if request.method == "POST" else None, criteria=criteria)
     if request.method == "POST" and form.is_valid():
         try:
             feedback = services.feedback_submit(

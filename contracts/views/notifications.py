@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,10 +21,11 @@ def notification_list(request):
         else:
             messages.info(request, "You have no unread notifications.")
         back = request.POST.get("next", "")
-        if back and url_has_allowed_host_and_scheme(
+        # Only a path on this site; redirect() would also take a URL name ("0" → 500).
+        if back.startswith("/") and url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
-            return redirect(back)
+            return HttpResponseRedirect(back)
         return redirect("notifications")
     notifications = Notification.objects.filter(user=request.user).only(
         "id", "contract_id", "kind", "message", "link", "created_at", "read_at"

@@ -7,7 +7,8 @@ from ..reputation import public_profile
 def profile(request, username: str):
     """A person's public profile: value-weighted feedback score, contracts, and the
     revealed public feedback they received, with their responses."""
-    found = public_profile(username)
+    # No username holds a NUL character, and PostgreSQL cannot even compare one.
+    found = None if "\x00" in username else public_profile(username)
     if found is None:
         raise Http404("No such person.")
     return render(request, "contracts/profile.html", {"profile": found})

@@ -1,7 +1,8 @@
 from .base import *  # noqa: F403
 
 DEBUG = False
-SECRET_KEY = "test-only-secret-key"
+# The test settings' own key, never used outside the tests.
+SECRET_KEY = "test-only-secret-key"  # nosec B105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
@@ -9,6 +10,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+
+# django-axes refuses authenticate() calls without a request (Client.login, a form
+# built without one); the tests of the lockout (tests/reliability) switch it on.
+AXES_ENABLED = False
 
 # Tasks run in the test process when their transaction commits; the tests of the
 # real worker (tests/automation) switch this off and use Redis.

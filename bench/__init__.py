@@ -1,0 +1,1 @@
+"""Benchmarks of the contracts portal at scale: ``python -m bench`` (``make bench``)."""

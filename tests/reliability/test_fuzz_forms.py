@@ -1,0 +1,640 @@
+"""Bad input (issue 8, "Bad input"): every form and POST endpoint of the portal fuzzed
+with generated input: wrong types, huge numbers, negative and zero amounts, more
+than two decimal places, unicode, NUL characters, missing fields, repeated fields,
+other encodings, and ids of other people's objects.
+
+Each generated request is bad by construction (see ``fuzz_inputs``), and the portal
+must: answer without a server error, refuse it clearly (a 4xx status; or, for the
+forms on the contract page that post and redirect back, a 302 with an error message;
+or, for sign-in, the sign-in page again with its error and nobody signed in), and
+store nothing: every row of the contracts and billing tables is as it was.
+
+``STRESS=long`` runs ten times as many examples. With ``RELIABILITY_REPORT_DIR`` set,
+the counts are written to ``fuzz.json`` for docs/reliability.md.
+"""
+
+import json
+import os
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.messages import constants as message_levels
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracts.services import MilestoneChoice
+from tests.factories import UserFactory
+
+from . import fuzz_inputs as bad
+from .fuzz_world import PASSWORD, World, build_world, changed_tables, fingerprint
+
+pytestmark = pytest.mark.django_db
+
+LONG = os.environ.get("STRESS") == "long"
+EXAMPLES = 1000 if LONG else 90
+
+
+def fuzz_settings(examples: int = EXAMPLES):
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=not LONG,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+
+
+# What was sent and what came back, for the report.
+
+
+@dataclass
+class Tally:
+    requests: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    server_errors: int = 0
+    stored: int = 0
+
+
+TALLIES: dict[str, Tally] = {}
+
+
+def record(endpoint: str, response, stored: bool) -> None:
+    tally = TALLIES.setdefault(endpoint, Tally())
+    tally.requests += 1
+    tally.statuses[response.status_code] += 1
+    tally.server_errors += response.status_code >= 500
+    tally.stored += stored
+
+
+@pytest.fixture(scope="module", autouse=True)
+def write_report():
+    yield
+    report_dir = os.environ.get("RELIABILITY_REPORT_DIR")
+    if not report_dir or not TALLIES:
+        return
+    total = sum(tally.requests for tally in TALLIES.values())
+    statuses = Counter()
+    for tally in TALLIES.values():
+        statuses.update(tally.statuses)
+    rows = [[f"{name}: requests (statuses)", _requests_cell(tally)] for name, tally in sorted(TALLIES.items())]
+    rows += [
+        ["Fuzzed requests, total", str(total)],
+        ["Refused with 4xx", str(sum(count for status, count in statuses.items() if 400 <= status < 500))],
+        ["Refused with 302 and an error message", str(statuses[302])],
+        ["Sign-in page again with its error (200)", str(statuses[200])],
+        ["Server errors (5xx)", str(sum(tally.server_errors for tally in TALLIES.values()))],
+        ["Requests that stored anything", str(sum(tally.stored for tally in TALLIES.values()))],
+    ]
+    Path(report_dir).mkdir(parents=True, exist_ok=True)
+    Path(report_dir, "fuzz.json").write_text(
+        json.dumps(
+            {
+                "title": "Bad input (Hypothesis-generated requests)",
+                "rows": rows,
+                "notes": f"{'STRESS=long' if LONG else 'CI'} run, {EXAMPLES} examples per form. Every request is bad "
+                "by construction (wrong types, huge, negative, zero and over-precise amounts, unicode, NUL, missing "
+                "and repeated fields, JSON bodies, other people's ids); each must be refused and leave every row of "
+                "the contracts and billing tables unchanged.",
+            },
+            indent=2,
+        )
+    )
+
+
+def _requests_cell(tally: Tally) -> str:
+    statuses = ", ".join(f"{status}: {count}" for status, count in sorted(tally.statuses.items()))
+    return f"{tally.requests} ({statuses})"
+
+
+# Sending.
+
+
+def send(browser: Client, path: str, data: dict, encoding: str = "multipart"):
+    if encoding == "urlencoded":
+        return browser.post(path, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded")
+    if encoding == "json":
+        return browser.post(path, json.dumps(data), content_type="application/json")
+    return browser.post(path, data)
+
+
+def error_messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request) if m.level >= message_levels.ERROR]
+
+
+class Rows:
+    """The fingerprint of the portal's tables, taken once and again after each request:
+    a request that stored nothing leaves it as it was, so it is the next one's "before"."""
+
+    def __init__(self):
+        self.current = fingerprint()
+
+    def changed(self) -> list[str]:
+        before, self.current = self.current, fingerprint()
+        return changed_tables(before, self.current)
+
+
+def check_refused(endpoint: str, response, rows: Rows, *, redirect_with_error=False, sign_in_page=False):
+    """The request was refused clearly, without a server error, and stored nothing."""
+    changed = rows.changed()
+    record(endpoint, response, bool(changed))
+    status = response.status_code
+    assert status < 500, f"{endpoint}: server error {status}\n" + "".join(
+        traceback.format_exception(*response.exc_info) if getattr(response, "exc_info", None) else []
+    )
+    assert not changed, f"{endpoint}: bad input stored rows in {changed} (status {status})"
+    if 400 <= status < 500:
+        return
+    if redirect_with_error and status == 302:
+        assert error_messages(response), f"{endpoint}: redirected without an error message"
+        return
+    if sign_in_page and status == 200:
+        assert SESSION_KEY not in response.wsgi_request.session, f"{endpoint}: signed in with bad credentials"
+        assert b'role="alert"' in response.content, f"{endpoint}: the sign-in page shows no error"
+        return
+    raise AssertionError(f"{endpoint}: bad input answered {status}, not refused")
+
+
+# The forms: what a valid submission is, and what is wrong for each field.
+
+
+@dataclass
+class Form:
+    role: str
+    path: Callable[[World], str]
+    valid: Callable[[World], dict]
+    bad: dict  # field -> strategy of values wrong for it (or a callable World -> strategy)
+    required: frozenset = frozenset()  # fields whose absence alone is wrong
+    redirect_with_error: bool = False  # errors come back as a 302 with an error message
+    sign_in_page: bool = False
+    pairs: tuple = ()  # strategies of dicts that set fields wrong together (each fine alone)
+
+
+def today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def diary_form(path) -> Form:
+    return Form(
+        role="freelancer",
+        path=path,
+        valid=lambda w: {"work_date": today(), "hours": "1", "minutes": "30", "memo": "Wrote the tests"},
+        bad={
+            "work_date": bad.bad_date,
+            "hours": bad.bad_integer(low=0, high=24),
+            "minutes": bad.bad_integer(low=0, high=59),
+            "memo": bad.bad_required_text(500),
+        },
+        required=frozenset({"work_date", "hours", "minutes", "memo"}),
+        pairs=(st.sampled_from([{"hours": "0", "minutes": "0"}, {"hours": "24", "minutes": "1"}]),),
+    )
+
+
+def end_form_valid(w: World) -> dict:
+    data = {"reason": "completed", "note": "", "plan_transition": "end", "state": "active"}
+    for milestone in (w.milestone, w.submitted):
+        data[f"milestone_{milestone.pk}_choice"] = MilestoneChoice.PAY_IN_FULL.value
+        data[f"milestone_{milestone.pk}_amount"] = ""
+    data["message_to_freelancer"] = ""
+    return data
+
+
+def end_form_bad(w: World) -> dict:
+    fields = {
+        "reason": bad.not_in(["completed", "not_responsive", "unsuccessful", "other"]),
+        "note": bad.bad_optional_text(2000),
+        "plan_transition": bad.not_in(["end"]),
+        "state": bad.not_in(["active"]),
+        "message_to_freelancer": bad.bad_optional_text(2000),
+    }
+    for milestone in (w.milestone, w.submitted):
+        fields[f"milestone_{milestone.pk}_choice"] = bad.not_in([choice.value for choice in MilestoneChoice])
+    return fields
+
+
+def end_form_pairs(w: World) -> tuple:
+    """Pay part of a milestone with a wrong amount (or more than is in escrow)."""
+    return tuple(
+        bad.bad_amount(more_than_cents=milestone.amount_cents).map(
+            lambda amount, pk=milestone.pk: {f"milestone_{pk}_choice": "part", f"milestone_{pk}_amount": amount}
+        )
+        for milestone in (w.milestone, w.submitted)
+    )
+
+
+def refund_prefix(w: World) -> str:
+    return f"p{w.payment.pk}"
+
+
+FORMS: dict[str, Form] = {
+    "diary: record time": diary_form(lambda w: reverse("diary", args=[w.hourly.pk])),
+    "diary: edit an entry": diary_form(lambda w: reverse("diary_entry_edit", args=[w.hourly.pk, w.entry.pk])),
+    "end contract (client, fixed-price, per-milestone choices)": Form(
+        role="client",
+        path=lambda w: reverse("contract_end", args=[w.fixed.pk]),
+        valid=end_form_valid,
+        bad=end_form_bad,
+        required=frozenset({"reason", "plan_transition", "state"}),
+        pairs=end_form_pairs,
+    ),
+    "end contract (freelancer, hourly)": Form(
+        role="freelancer",
+        path=lambda w: reverse("contract_end", args=[w.hourly.pk]),
+        valid=lambda w: {"reason": "completed", "note": "", "plan_transition": "end", "state": "active"},
+        bad={
+            "reason": bad.not_in(["completed", "not_responsive", "unsuccessful", "other"]),
+            "note": bad.bad_optional_text(2000),
+            "plan_transition": bad.not_in(["end"]),
+            "state": bad.not_in(["active"]),
+        },
+        required=frozenset({"reason", "plan_transition", "state"}),
+    ),
+    "milestone: release": Form(
+        role="client",
+        path=lambda w: reverse("milestone_action", args=[w.milestone.pk, "release"]),
+        valid=lambda w: {"amount": "50.00", "idempotency_key": uuid.uuid4().hex},
+        bad=lambda w: {
+            "amount": bad.bad_amount(more_than_cents=w.milestone.amount_cents),
+            "idempotency_key": bad.bad_key,
+        },
+        required=frozenset({"idempotency_key"}),
+        redirect_with_error=True,
+    ),
+    "milestone: submit work": Form(
+        role="freelancer",
+        path=lambda w: reverse("milestone_action", args=[w.milestone.pk, "submit"]),
+        valid=lambda w: {"note": "The drafts are attached."},
+        bad={"note": bad.bad_optional_text(2000)},
+        redirect_with_error=True,
+    ),
+    "refund request: dispute": Form(
+        role="freelancer",
+        path=lambda w: reverse("refund_request_action", args=[w.refund_request.pk, "dispute"]),
+        valid=lambda w: {"statement": "I delivered the drafts."},
+        bad={"statement": bad.bad_required_text(4000)},
+        required=frozenset({"statement"}),
+        redirect_with_error=True,
+    ),
+    "feedback": Form(
+        role="client",
+        path=lambda w: reverse("feedback_form", args=[w.ended_quiet.pk]),
+        valid=lambda w: {
+            **{
+                f"score_{code}": "5"
+                for code in ("skills", "quality", "availability", "deadlines", "communication", "cooperation")
+            },
+            "public_comment": "Great work",
+            "private_reason": "completed",
+            "private_recommend": "9",
+        },
+        bad={
+            **{
+                f"score_{code}": bad.not_in(range(1, 6))
+                for code in ("skills", "quality", "availability", "deadlines", "communication", "cooperation")
+            },
+            "public_comment": bad.bad_optional_text(5000),
+            "private_reason": bad.not_in(["completed", "not_responsive", "unsuccessful", "other"]),
+            "private_recommend": bad.not_in(range(0, 11)),
+        },
+        required=frozenset(
+            {"private_reason", "private_recommend"}
+            | {
+                f"score_{code}"
+                for code in ("skills", "quality", "availability", "deadlines", "communication", "cooperation")
+            }
+        ),
+    ),
+    "feedback: public response": Form(
+        role="freelancer",
+        path=lambda w: reverse("feedback_respond", args=[w.feedback.pk]),
+        valid=lambda w: {"text": "Thank you, Clara."},
+        bad={"text": bad.bad_required_text(3000)},
+        required=frozenset({"text"}),
+        redirect_with_error=True,
+    ),
+    "review: decide a flag": Form(
+        role="reviewer",
+        path=lambda w: reverse("review_flag", args=[w.flag.pk]),
+        valid=lambda w: {"decision": "dismiss", "note": "Not a breach."},
+        bad={"decision": bad.not_in(["dismiss", "warn", "suspend"]), "note": bad.bad_required_text(4000)},
+        required=frozenset({"decision", "note"}),
+    ),
+    "review: decide a dispute": Form(
+        role="reviewer",
+        path=lambda w: reverse("review_dispute", args=[w.disputed.pk]),
+        valid=lambda w: {"outcome": "split", "freelancer_share": "10.00", "note": "Half was delivered."},
+        bad=lambda w: {
+            "outcome": bad.not_in(["client", "split", "freelancer"]),
+            "freelancer_share": bad.bad_amount(more_than_cents=w.disputed.amount_cents),
+            "note": bad.bad_required_text(4000),
+        },
+        required=frozenset({"outcome", "note", "freelancer_share"}),
+    ),
+    "refund a payment": Form(
+        role="freelancer",
+        path=lambda w: reverse("refund_payment", args=[w.payment.pk]),
+        valid=lambda w: {
+            f"{refund_prefix(w)}-amount": "10.00",
+            f"{refund_prefix(w)}-reason": "",
+            f"{refund_prefix(w)}-idempotency_key": uuid.uuid4().hex,
+        },
+        bad=lambda w: {
+            f"{refund_prefix(w)}-amount": bad.bad_amount(more_than_cents=w.payment.amount_cents),
+            f"{refund_prefix(w)}-reason": bad.bad_optional_text(500),
+            f"{refund_prefix(w)}-idempotency_key": bad.bad_key,
+        },
+        required=frozenset({"-amount", "-idempotency_key"}),
+    ),
+    "sign in": Form(
+        role="anonymous",
+        path=lambda w: reverse("login"),
+        valid=lambda w: {"username": "felix", "password": PASSWORD},
+        bad={
+            "username": st.one_of(bad.blank(), bad.with_nul(), bad.too_long(150), bad.junk_text),
+            "password": st.one_of(bad.blank(), bad.with_nul(), bad.junk_text, st.just(PASSWORD.upper())),
+        },
+        required=frozenset({"username", "password"}),
+        sign_in_page=True,
+    ),
+}
+
+
+def _resolve(value, world):
+    return value(world) if callable(value) else value
+
+
+@st.composite
+def bad_submissions(draw, form: Form, world: World):
+    """A submission with at least one wrong field: wrong values, missing fields, the
+    field repeated with a wrong last value, a wrong pair; maybe extra junk fields, in
+    one of three encodings (a JSON body leaves the form empty)."""
+    data = form.valid(world)
+    bad_fields = _resolve(form.bad, world)
+    pairs = _resolve(form.pairs, world)
+    required = {name for name in data if any(name.endswith(req) for req in form.required)}
+    kinds = ["value", "repeated"] + (["missing"] if required else []) + (["pair"] if pairs else [])
+    faults = draw(st.lists(st.sampled_from(kinds), min_size=1, max_size=3))
+    for fault in faults:
+        if fault == "missing":
+            data.pop(draw(st.sampled_from(sorted(required))), None)
+        elif fault == "pair":
+            data.update(draw(st.sampled_from(list(pairs)).flatmap(lambda strategy: strategy)))
+        else:
+            name = draw(st.sampled_from(sorted(bad_fields)))
+            value = draw(bad_fields[name])
+            data[name] = [data.get(name, ""), value] if fault == "repeated" else value
+    if draw(st.booleans()):
+        data[f"x_{draw(st.text(st.characters(codec='ascii', categories=['Ll']), min_size=1, max_size=6))}"] = draw(
+            bad.junk_text
+        )
+    # A JSON body leaves the form empty: bad only for a form with a required field.
+    encodings = ["multipart", "multipart", "urlencoded"] + (["json"] if required else [])
+    encoding = draw(st.sampled_from(encodings))
+    return data, encoding
+
+
+@pytest.mark.parametrize("endpoint", sorted(FORMS))
+def test_bad_input_to_every_form_is_refused_without_server_error_and_stores_nothing(endpoint):
+    form = FORMS[endpoint]
+    world = build_world()
+    browser = world.browser(form.role, raise_request_exception=False)
+    path = form.path(world)
+    rows = Rows()
+
+    @fuzz_settings()
+    @given(submission=bad_submissions(form, world))
+    def fuzz(submission):
+        data, encoding = submission
+        response = send(browser, path, data, encoding)
+        check_refused(
+            endpoint,
+            response,
+            rows,
+            redirect_with_error=form.redirect_with_error,
+            sign_in_page=form.sign_in_page,
+        )
+
+    fuzz()
+
+
+# Other people's objects, and ids that do not exist.
+
+# Every URL with an object id that a signed-in person posts to, and a valid body.
+ID_ENDPOINTS = {
+    "contract_action": (lambda i: reverse("contract_action", args=[i, "pause"]), lambda w: {}),
+    "contract_end": (
+        lambda i: reverse("contract_end", args=[i]),
+        lambda w: {"reason": "completed", "plan_transition": "end", "state": "active"},
+    ),
+    "checklist_item_toggle": (lambda i: reverse("checklist_item_toggle", args=[i, i]), lambda w: {"done": "1"}),
+    "diary": (
+        lambda i: reverse("diary", args=[i]),
+        lambda w: {"work_date": today(), "hours": "1", "minutes": "0", "memo": "Forged"},
+    ),
+    "diary_entry_edit": (
+        lambda i: reverse("diary_entry_edit", args=[i, i]),
+        lambda w: {"work_date": today(), "hours": "1", "minutes": "0", "memo": "Forged"},
+    ),
+    "diary_entry_delete": (lambda i: reverse("diary_entry_delete", args=[i, i]), lambda w: {}),
+    "milestone fund": (lambda i: reverse("milestone_action", args=[i, "fund"]), lambda w: {}),
+    "milestone release": (
+        lambda i: reverse("milestone_action", args=[i, "release"]),
+        lambda w: {"idempotency_key": uuid.uuid4().hex},
+    ),
+    "refund request approve": (lambda i: reverse("refund_request_action", args=[i, "approve"]), lambda w: {}),
+    "feedback_form": (
+        lambda i: reverse("feedback_form", args=[i]),
+        lambda w: {"private_reason": "completed", "private_recommend": "1"},
+    ),
+    "feedback_respond": (lambda i: reverse("feedback_respond", args=[i]), lambda w: {"text": "Forged"}),
+    "refund_payment": (
+        lambda i: reverse("refund_payment", args=[i]),
+        lambda w: {f"p{w.payment.pk}-amount": "1.00", f"p{w.payment.pk}-idempotency_key": uuid.uuid4().hex},
+    ),
+}
+
+
+def world_ids(world: World) -> list[int]:
+    objects = [
+        world.hourly,
+        world.fixed,
+        world.ended,
+        world.ended_quiet,
+        world.entry,
+        world.milestone,
+        world.submitted,
+        world.payment,
+        world.feedback,
+        world.checklist_item,
+        world.refund_request,
+        world.disputed,
+    ]
+    return sorted({item.pk for item in objects})
+
+
+def test_other_peoples_ids_and_ids_that_do_not_exist_are_404_and_store_nothing():
+    """Uma is signed in but party to nothing: whatever id she sends, of Clara's and
+    Felix's objects or of nothing at all (zero, huge, beyond any integer column), she
+    gets 404 and nothing changes."""
+    world = build_world()
+    browser = world.browser("unrelated", raise_request_exception=False)
+    rows = Rows()
+    ids = st.one_of(
+        st.sampled_from(world_ids(world)),
+        st.integers(min_value=0, max_value=2**31),
+        st.integers(min_value=2**31, max_value=10**40),
+    )
+
+    @fuzz_settings(EXAMPLES * 5)
+    @given(endpoint=st.sampled_from(sorted(ID_ENDPOINTS)), object_id=ids)
+    def fuzz(endpoint, object_id):
+        path_for, body = ID_ENDPOINTS[endpoint]
+        response = browser.post(path_for(object_id), body(world))
+        check_refused(f"other people's ids: {endpoint}", response, rows)
+        assert response.status_code == 404, (endpoint, object_id, response.status_code)
+
+    fuzz()
+
+
+def test_any_text_in_url_path_parts_is_404_without_server_error():
+    """Actions and usernames in the path are free text: anything unknown is 404."""
+    world = build_world()
+    browser = world.browser("client", raise_request_exception=False)
+    rows = Rows()
+    segment = st.text(st.characters(codec="utf-8", exclude_characters="/"), min_size=1, max_size=30)
+
+    @fuzz_settings(EXAMPLES * 3)
+    @given(where=st.sampled_from(["contract", "milestone", "refund request", "profile"]), text=segment)
+    def fuzz(where, text):
+        quoted = quote(text, safe="")
+        path = {
+            "contract": f"/contracts/{world.hourly.pk}/actions/{quoted}/",
+            "milestone": f"/milestones/{world.milestone.pk}/{quoted}/",
+            "refund request": f"/refund-requests/{world.refund_request.pk}/{quoted}/",
+            "profile": f"/people/{quoted}/",
+        }[where]
+        known = {"pause", "resume", "withdraw_notice", "propose_end", "fund", "submit", "release", "approve"}
+        known |= {"dispute", "clara", "felix", "uma", "sam", "rita"}
+        if text in known or text.lower() in known:
+            return
+        response = browser.get(path) if where == "profile" else browser.post(path, {})
+        check_refused(f"free text in the path: {where}", response, rows)
+        assert response.status_code == 404, (path, response.status_code)
+
+    fuzz()
+
+
+def test_the_next_address_after_marking_notifications_read_never_leaves_the_site():
+    """POST /notifications/ goes back to ``next`` only if it is a path on this site."""
+    world = build_world()
+    browser = world.browser("staff", raise_request_exception=False)  # Sam has no notifications: nothing to mark
+    rows = Rows()
+    hostile = st.sampled_from(
+        [
+            "//evil.example.com",
+            "https://evil.example.com/",
+            "http:evil.example.com",
+            "/\\evil.example.com",
+            "\\\\evil.example.com",
+            "javascript:alert(1)",
+            "///evil.example.com",
+            "https:/evil.example.com",
+            " //evil.example.com",
+            "\t//evil.example.com",
+            "/%2F%2Fevil.example.com",
+        ]
+    )
+
+    @fuzz_settings(EXAMPLES * 2)
+    @given(next_url=st.one_of(hostile, bad.junk_text, hostile.map(lambda url: url + "/x?y=1#z")))
+    def fuzz(next_url):
+        response = browser.post(reverse("notifications"), {"next": next_url})
+        changed = rows.changed()
+        record("notifications: next address", response, bool(changed))
+        assert response.status_code == 302 and not changed
+        location = response["Location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+
+    fuzz()
+
+
+# Regressions: what the fuzzing found, each pinned by a plain example.
+
+
+def test_amounts_in_other_scripts_digits_are_refused_and_pay_nothing():
+    """ "١٢" (Arabic-Indic digits) was read as $12.00 and ended a contract paying part
+    of a milestone; "²" gave a message about int(). Amounts are ASCII digits."""
+    world = build_world()
+    rows = Rows()
+    for amount in ("١٢", "²", "１２"):
+        response = world.browser("client").post(
+            reverse("milestone_action", args=[world.milestone.pk, "release"]),
+            {"amount": amount, "idempotency_key": uuid.uuid4().hex},
+        )
+        assert error_messages(response) == ["Enter an amount in dollars, such as 125.50."]
+        assert not rows.changed()
+
+
+def test_an_idempotency_key_longer_than_the_ledger_column_is_refused_not_a_server_error():
+    """A 201-character key made the ledger insert fail: 500 on release and refund."""
+    world = build_world()
+    rows = Rows()
+    release = world.browser("client", raise_request_exception=False).post(
+        reverse("milestone_action", args=[world.milestone.pk, "release"]), {"amount": "5", "idempotency_key": "k" * 201}
+    )
+    prefix = f"p{world.payment.pk}"
+    refund = world.browser("freelancer", raise_request_exception=False).post(
+        reverse("refund_payment", args=[world.payment.pk]),
+        {f"{prefix}-amount": "5", f"{prefix}-idempotency_key": "k" * 201},
+    )
+
+    assert release.status_code == 302 and error_messages(release)
+    assert refund.status_code == 400
+    assert not rows.changed()
+
+
+def test_an_empty_feedback_post_shows_what_is_missing():
+    """A POST without form fields (a JSON body) showed the blank form with 200."""
+    world = build_world()
+    response = world.browser("client").post(
+        reverse("feedback_form", args=[world.ended_quiet.pk]), "{}", content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "Choose your reason for ending (private)." in response.content.decode()
+
+
+def test_sign_in_with_a_blank_password_says_the_field_is_required():
+    """The sign-in page showed only non-field errors: a blank password came back silent."""
+    UserFactory(username="felix")
+
+    response = Client().post(reverse("login"), {"username": "felix", "password": ""})
+
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+
+
+def test_a_profile_address_with_a_nul_character_is_404():
+    """PostgreSQL cannot compare text with NUL: /people/%00/ was a server error."""
+    response = Client(raise_request_exception=False).get("/people/fe%00lix/")
+
+    assert response.status_code == 404
+
+
+def test_a_next_address_that_is_not_a_path_goes_back_to_the_notifications():
+    """next=0 was taken for a URL name by redirect(): NoReverseMatch, a server error."""
+    world = build_world()
+    browser = world.browser("staff", raise_request_exception=False)
+    for next_url in ("0", "notifications", "admin:index", "logout"):
+        response = browser.post(reverse("notifications"), {"next": next_url})
+        assert response.status_code == 302 and response["Location"] == reverse("notifications"), next_url

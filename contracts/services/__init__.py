@@ -4,7 +4,7 @@ milestones), and a ``DomainError`` with a readable message for a refused action.
 
 from .checklist import checklist_item_tick
 from .creation import contract_create, milestone_add
-from .diary import diary_entry_add, diary_entry_delete, diary_entry_edit
+from .diary import diary_entry_add, diary_entry_change_refusal, diary_entry_delete, diary_entry_edit
 from .ending import (
     EndPlan,
     MilestoneChoice,
@@ -53,6 +53,7 @@ __all__ = [
     "feedback_respond",
     "feedback_reveal_pending",
     "feedback_submit",
+    "diary_entry_change_refusal",
     "diary_entry_delete",
     "diary_entry_edit",
     "milestone_add",

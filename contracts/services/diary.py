@@ -79,13 +79,27 @@ def _locked_entry(entry_id: int, by) -> DiaryEntry:
     if contract_id is None:
         raise DomainError("This diary entry does not exist.")
     contract = lock_contract(contract_id)
-    _check_freelancer(contract, by)
     entry = DiaryEntry.objects.select_for_update().get(pk=entry_id)
     entry.contract = contract
+    _check_changeable(entry, by)
+    return entry
+
+
+def _check_changeable(entry: DiaryEntry, by) -> None:
+    _check_freelancer(entry.contract, by)
     entry.refuse_change()
     if timezone.now() >= entry.edit_deadline:
         raise DomainError("That week has been closed for invoicing; its time can no longer change.")
-    return entry
+
+
+def diary_entry_change_refusal(*, entry: DiaryEntry, by) -> str | None:
+    """Why ``by`` cannot change the entry now, or None: read without locks, to decide
+    whether to show the edit form (the edit itself checks again under the lock)."""
+    try:
+        _check_changeable(entry, by)
+    except DomainError as error:
+        return error.message
+    return None
 
 
 def diary_entry_edit(*, entry: DiaryEntry, by, work_date: date, minutes: int, memo: str) -> DiaryEntry:

@@ -83,10 +83,9 @@ def diary_entry_edit_view(request, contract_id: int, entry_id: int):
             messages.success(request, "Diary entry updated.")
             return redirect("diary", contract_id=contract.pk)
     else:
-        try:
-            entry.refuse_change()
-        except DomainError as error:
-            messages.error(request, error.message)
+        refusal = services.diary_entry_change_refusal(entry=entry, by=request.user)
+        if refusal:
+            messages.error(request, refusal)
             return redirect("diary", contract_id=contract.pk)
         form = DiaryEntryForm.for_entry(entry)
     return render(

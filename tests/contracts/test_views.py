@@ -937,12 +937,15 @@ def test_client_cannot_edit_or_delete_diary_entries(client, hourly):
     entry = DiaryEntryFactory(contract=hourly, minutes=60, memo="Original")
     signed_in(client, hourly.client)
 
+    form_page = client.get(reverse("diary_entry_edit", args=[hourly.pk, entry.pk]), follow=True)
     edit = client.post(
         reverse("diary_entry_edit", args=[hourly.pk, entry.pk]), diary_data(5, 0, "Changed", entry.work_date)
     )
     delete = client.post(reverse("diary_entry_delete", args=[hourly.pk, entry.pk]), follow=True)
 
     only_freelancer = "Only the freelancer of this contract can record time in its work diary."
+    assert form_page.redirect_chain == [(reverse("diary", args=[hourly.pk]), 302)]
+    assert messages_of(form_page) == [only_freelancer]
     assert edit.status_code == 400
     assert only_freelancer in text(edit)
     assert messages_of(delete) == [only_freelancer]

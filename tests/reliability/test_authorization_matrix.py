@@ -161,11 +161,11 @@ MATRIX: dict[str, list[Probe]] = {
         ),
     ],
     "diary_entry_edit": [
-        # The client may read the entry (the diary shows it anyway); saving is refused.
+        # Only the freelancer gets the form; the client is sent back to the diary.
         Probe(
             "get",
             url("diary_entry_edit", lambda w: w.hourly.pk, lambda w: w.entry.pk),
-            cells(client=200, freelancer=200),
+            cells(client=302, freelancer=200),
         ),
         Probe(
             "post",

@@ -1357,3 +1357,20 @@ def test_client_cannot_answer_their_own_refund_request(client, fixed):
     refund_request.refresh_from_db()
     assert refund_request.state == RefundRequestState.OPEN
     assert escrow_held_cents(milestone) == 100_00
+
+
+@pytest.mark.django_db
+def test_contract_page_lists_payments_20_at_a_time_newest_first_with_links_to_older(client, hourly):
+    now = timezone.now()
+    for day in range(25):
+        hourly_payment(hourly, 10_00 + day, paid_at=now - timedelta(days=day, hours=1), key=f"page-{day}")
+    signed_in(client, hourly.freelancer)
+    url = reverse("contract_detail", args=[hourly.pk])
+
+    first = html(client.get(url))
+    second = html(client.get(url, {"payments_page": 2}))
+
+    assert "Payments 1–20 of 25" in first and "?payments_page=2#payments" in first
+    assert "$10.00" in first and "$10.19" in first and "$10.20" not in first
+    assert "Payments 21–25 of 25" in second and "?payments_page=1#payments" in second
+    assert "$10.20" in second and "$10.24" in second and "$10.19" not in second

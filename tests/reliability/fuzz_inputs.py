@@ -22,9 +22,12 @@ junk_text = st.one_of(
 
 
 def too_long(max_length: int):
-    """Text with more characters than the field allows."""
-    return st.text(st.characters(codec="utf-8", exclude_characters=NUL), min_size=1, max_size=8).map(
-        lambda base: (base * (max_length // len(base) + 2))[: max_length + 1 + len(base)]
+    """Text with more characters than the field allows, even once the form strips the
+    whitespace at its ends (a base of only whitespace would strip to nothing)."""
+    return (
+        st.text(st.characters(codec="utf-8", exclude_characters=NUL), min_size=1, max_size=8)
+        .filter(lambda base: base.strip())
+        .map(lambda base: (base * (max_length // len(base) + 4))[: max_length + 1 + 2 * len(base)])
     )
 
 

@@ -39,6 +39,21 @@ def _account(code: str, kind: str, **owner) -> LedgerAccount:
     return account
 
 
+# Keys sent by a person's page (a 32-character hex): with the service's prefix they
+# must fit the ledger's key column (200).
+REQUEST_KEY_MAX_LENGTH = 100
+
+
+def request_idempotency_key(prefix: str, request_key: str) -> str:
+    """The ledger key of a money movement a person asked for with ``request_key``, the
+    key their page sent so that a repeated submission moves the money once."""
+    if not request_key:
+        raise ValueError(f"{prefix} needs an idempotency key")
+    if len(request_key) > REQUEST_KEY_MAX_LENGTH:
+        raise DomainError("This request cannot be matched to the page it came from: reload the page and try again.")
+    return f"{prefix}:{request_key}"
+
+
 def ledger_post(
     *,
     key: str,

@@ -7,7 +7,14 @@ from contracts_portal.errors import DomainError
 from ..models import Payment, Refund, TransactionKind
 from ..money import format_cents, next_pro_rata_share
 from ..selectors import refund_totals
-from .ledger import Line, client_funds_account, earnings_account, ledger_post, platform_fees_account
+from .ledger import (
+    Line,
+    client_funds_account,
+    earnings_account,
+    ledger_post,
+    platform_fees_account,
+    request_idempotency_key,
+)
 
 
 def payment_age_days(payment: Payment, now=None) -> int:
@@ -33,9 +40,7 @@ def refund_create(*, payment: Payment, by, amount_cents: int, idempotency_key: s
     """Refund part or all of a payment to the client, returning the fees taken on the
     refunded part pro rata. Irreversible. A repeated request with the same
     idempotency key returns the refund already made."""
-    if not idempotency_key:
-        raise ValueError("refund_create needs an idempotency key")
-    key = f"refund:{idempotency_key}"
+    key = request_idempotency_key("refund", idempotency_key)
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update().select_related("contract", "client", "freelancer").get(pk=payment.pk)

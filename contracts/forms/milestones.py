@@ -1,5 +1,7 @@
 from django import forms
 
+from billing.services.ledger import REQUEST_KEY_MAX_LENGTH
+
 from .fields import DollarsField
 
 
@@ -11,8 +13,7 @@ class SubmitWorkForm(forms.Form):
 
 class ReleaseForm(forms.Form):
     amount = DollarsField(required=False, label="Amount (leave empty to pay all of the escrow)")
-    # The page sends a 32-character key; the ledger's key column (200) also holds a prefix.
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=REQUEST_KEY_MAX_LENGTH)
 
 
 class DisputeForm(forms.Form):

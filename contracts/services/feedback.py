@@ -20,6 +20,7 @@ from ..models import (
     Notification,
     NotificationKind,
 )
+from ..notifications import display_name
 from .locking import lock_contract
 from .mail import queue_email
 
@@ -62,10 +63,6 @@ def _checked_scores(criteria, scores: dict) -> dict[str, int]:
     if set(scores) - set(checked):
         raise DomainError("Rate only the listed qualities.")
     return checked
-
-
-def _name(user) -> str:
-    return user.get_full_name().strip() or user.get_username()
 
 
 def _reveal(contract: Contract, *, at: datetime) -> int:
@@ -136,7 +133,7 @@ def feedback_submit(
                 contract=contract,
                 kind=NotificationKind.CONTRACT,
                 message=(
-                    f"{_name(by)} left feedback on “{contract.title}”. Leave yours by "
+                    f"{display_name(by)} left feedback on “{contract.title}”. Leave yours by "
                     f"{feedback_closes_at(contract):%Y-%m-%d %H:%M} UTC: you will both see each other's "
                     "once both have left it or the window closes."
                 ),

@@ -8,6 +8,7 @@ from billing.models import Payment
 from billing.money import format_cents
 from billing.selectors import escrow_held_cents
 from billing.services.escrow import escrow_fund, escrow_release
+from billing.services.ledger import request_idempotency_key
 from contracts_portal.errors import DomainError
 
 from ..models import Milestone, MilestoneState
@@ -69,11 +70,9 @@ def milestone_release(
         check(milestone, "release", by=by)
         if not 0 < amount_cents < held:
             raise DomainError(f"Enter an amount above $0.00 and at most {format_cents(held)}, the amount in escrow.")
-        if not idempotency_key:
-            raise ValueError("a part release needs an idempotency key")
         return escrow_release(
             milestone=milestone,
             amount_cents=amount_cents,
-            key=f"milestone:{milestone.pk}:release:{idempotency_key}",
+            key=request_idempotency_key(f"milestone:{milestone.pk}:release", idempotency_key),
             at=at,
         )

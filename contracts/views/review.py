@@ -35,6 +35,7 @@ from ..models import (
     FlagRule,
     RefundRequestState,
 )
+from ..notifications import display_name
 
 PAGE_SIZE = 25
 DISPUTES_SHOWN = 50
@@ -73,10 +74,6 @@ def reviewer_required(view):
         return view(request, *args, **kwargs)
 
     return login_required(check)
-
-
-def _name(user) -> str:
-    return user.get_full_name().strip() or user.get_username()
 
 
 # The queue.
@@ -124,9 +121,10 @@ def review_queue(request):
 # A flag.
 
 
-def _admin_url(name: str, pk) -> str:
+def _admin_url(model: str, pk, app: str = "contracts") -> str:
+    """The record's change page in the admin ('' if the admin does not show it)."""
     try:
-        return reverse(f"admin:contracts_{name}_change", args=[pk])
+        return reverse(f"admin:{app}_{model}_change", args=[pk])
     except NoReverseMatch:
         return ""
 
@@ -211,19 +209,12 @@ def _evidence_rows(evidence: dict) -> list[tuple[str, object]]:
         elif key.endswith("_url") and isinstance(value, str) and value.startswith("/"):
             shown = format_html("<a href='{}'>{}</a>", value, value)
         elif key == "payment_id":
-            admin = _admin_url_for("billing", "payment", value)
+            admin = _admin_url("payment", value, app="billing")
             shown = format_html("<a href='{}'>#{}</a>", admin, value) if admin else f"#{value}"
         else:
             shown = str(value)
         rows.append((label, shown))
     return rows
-
-
-def _admin_url_for(app: str, model: str, pk) -> str:
-    try:
-        return reverse(f"admin:{app}_{model}_change", args=[pk])
-    except NoReverseMatch:
-        return ""
 
 
 def _contract_links(pk):
@@ -276,7 +267,7 @@ def _flag_page(request, flag: Flag, form, status=200):
 
 
 def _decision_message(flag: Flag, decision: str, ended: int) -> str:
-    subject = _name(flag.subject)
+    subject = display_name(flag.subject)
     if decision == FlagDecisionKind.DISMISS:
         return f"Flag dismissed: no action against {subject}."
     if decision == FlagDecisionKind.WARN:

@@ -115,6 +115,16 @@ def test_refund_needs_an_idempotency_key():
     assert Refund.objects.count() == 0
 
 
+@pytest.mark.django_db
+def test_a_key_too_long_for_the_ledger_is_refused_with_a_message_and_moves_nothing():
+    payment = milestone_payment(100_00)
+    rows = money_rows()
+    with pytest.raises(DomainError, match="reload the page"):
+        refund(payment, 50_00, key="k" * 101)
+    assert money_rows() == rows
+    assert refund(payment, 50_00, key="k" * 100).amount_cents == 50_00
+
+
 # Full and partial refunds, fees returned pro rata.
 
 

@@ -1,8 +1,11 @@
+from datetime import UTC
+
 from django.contrib import admin
 
 from contracts.admin_access import ReviewersMayView
 
 from .models import EscrowMovement, Invoice, LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Refund
+from .refund_window import refund_window_refusal, refundable_until
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -51,9 +54,19 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReviewersMayView, ReadOnlyAdmin):
-    list_display = ("id", "contract", "freelancer", "client", "source", "amount_cents", "paid_at")
+    list_display = ("id", "contract", "freelancer", "client", "source", "amount_cents", "paid_at", "refundable")
     list_filter = ("source",)
     list_select_related = ("contract", "freelancer", "client")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "refundable"]
+
+    @admin.display(description="Refundable")
+    def refundable(self, payment: Payment) -> str:
+        refusal = refund_window_refusal(payment)
+        if refusal:
+            return f"No: {refusal}"
+        return f"Until {refundable_until(payment.paid_at).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 @admin.register(Invoice)

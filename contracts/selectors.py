@@ -2,15 +2,14 @@
 whatever the number of contracts, diary entries, milestones or payments."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import EscrowMovement, EscrowMovementKind, Invoice, Payment, Refund
 from billing.money import hourly_amount_cents
+from billing.refund_window import oldest_refundable_paid_at
 from billing.selectors import escrow_held_by_milestone
 
 from .models import ChecklistItem, Contract, ContractState, DiaryEntry, EndReason, StateChange, week_start
@@ -189,14 +188,13 @@ def contract_refund_requests(contract: Contract):
 def refundable_payments(freelancer, *, now=None):
     """The freelancer's payments, newest first, with what has been refunded, and
     whether each is still inside the refund window."""
-    now = now or timezone.now()
-    window_start = now - timedelta(days=settings.REFUND_WINDOW_DAYS + 1)
+    oldest_refundable = oldest_refundable_paid_at(now)
     return (
         Payment.objects.filter(freelancer=freelancer)
         .select_related("contract", "client")
         .annotate(
             refunded_cents=Coalesce(Sum("refunds__amount_cents"), Value(0)),
-            in_window=Case(When(paid_at__gt=window_start, then=Value(1)), default=Value(0)),
+            in_window=Case(When(paid_at__gte=oldest_refundable, then=Value(True)), default=Value(False)),
         )
         .order_by("-paid_at", "-id")
     )

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -6,6 +5,7 @@ from contracts_portal.errors import DomainError
 
 from ..models import Payment, Refund, TransactionKind
 from ..money import format_cents, next_pro_rata_share
+from ..refund_window import refund_window_refusal
 from ..selectors import refund_totals
 from .ledger import (
     Line,
@@ -15,25 +15,6 @@ from .ledger import (
     platform_fees_account,
     request_idempotency_key,
 )
-
-
-def payment_age_days(payment: Payment, now=None) -> int:
-    """Whole days since the payment, the unit the refund window is counted in."""
-    return ((now or timezone.now()) - payment.paid_at).days
-
-
-def refund_window_refusal(payment: Payment, now=None) -> str | None:
-    """Why the payment can no longer be refunded, or None while it can.
-
-    A payment stays refundable for 180 whole days (setting REFUND_WINDOW_DAYS): the
-    time a client's bank still accepts a dispute, so a freelancer can always settle a
-    complaint in the portal rather than by chargeback. Day 181 is refused.
-    """
-    age = payment_age_days(payment, now)
-    window = settings.REFUND_WINDOW_DAYS
-    if age > window:
-        return f"This payment was made {age} days ago; refunds are possible for {window} days."
-    return None
 
 
 def refund_create(*, payment: Payment, by, amount_cents: int, idempotency_key: str, reason: str = "") -> Refund:

@@ -311,26 +311,66 @@ def test_payment_up_to_180_days_old_is_refundable(days):
 
 
 @pytest.mark.django_db
-def test_refund_on_day_181_is_refused():
+def test_payment_is_refundable_until_the_same_instant_180_days_later():
+    """Paid at 10:00 on day 0: still refundable at 10:00:00 on day 180."""
+    with time_machine.travel(PAID_AT, tick=False):
+        payment = milestone_payment(300_00)
+    with time_machine.travel(PAID_AT + timedelta(days=180), tick=False):
+        assert refund(payment, 100_00).created_at == datetime(2025, 8, 30, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "after", [timedelta(days=180, seconds=1), timedelta(days=180, minutes=1), timedelta(days=180, hours=23)]
+)
+def test_refund_even_a_moment_after_180_days_is_refused_with_a_message_naming_180_days(after):
     with time_machine.travel(PAID_AT, tick=False):
         payment = milestone_payment(300_00)
     rows, before = money_rows(), balances(payment)
-    with time_machine.travel(PAID_AT + timedelta(days=181), tick=False), pytest.raises(DomainError) as refused:
+    with time_machine.travel(PAID_AT + after, tick=False), pytest.raises(DomainError) as refused:
         refund(payment, 100_00)
-    assert str(refused.value) == "This payment was made 181 days ago; refunds are possible for 180 days."
+    assert str(refused.value) == (
+        "Refunds are possible for 180 days after a payment: this one was made on 2025-03-03 10:00 UTC "
+        "and could be refunded until 2025-08-30 10:00 UTC."
+    )
     assert money_rows() == rows
     assert balances(payment) == before
     assert_ledger_balanced()
 
 
 @pytest.mark.django_db
-def test_refund_a_year_later_is_refused_with_the_payments_age():
+def test_refund_on_day_181_is_refused():
+    with time_machine.travel(PAID_AT, tick=False):
+        payment = milestone_payment(300_00)
+    with time_machine.travel(PAID_AT + timedelta(days=181), tick=False), pytest.raises(DomainError, match="180 days"):
+        refund(payment, 100_00)
+    assert Refund.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_refund_a_year_later_is_refused():
     with time_machine.travel(PAID_AT, tick=False):
         payment = milestone_payment(300_00)
     with time_machine.travel(PAID_AT + timedelta(days=365, hours=5), tick=False), pytest.raises(DomainError) as refused:
         refund(payment, 100_00)
-    assert str(refused.value) == "This payment was made 365 days ago; refunds are possible for 180 days."
+    assert "could be refunded until 2025-08-30 10:00 UTC" in str(refused.value)
     assert Refund.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_refunds_page_and_selector_use_the_same_window_as_the_service(client):
+    """One minute after the window closes, the page says the payment can no longer be
+    refunded and the selector no longer counts it as refundable; a minute before, neither."""
+    from contracts.selectors import refundable_payments
+
+    with time_machine.travel(PAID_AT, tick=False):
+        payment = milestone_payment(300_00)
+    client.force_login(payment.freelancer)
+    for after, open_ in ((timedelta(days=180) - timedelta(minutes=1), True), (timedelta(days=180, minutes=1), False)):
+        with time_machine.travel(PAID_AT + after, tick=False):
+            assert refundable_payments(payment.freelancer).get(pk=payment.pk).in_window is open_
+            page = client.get("/refunds/").content.decode()
+            assert ("could be refunded until 2025-08-30 10:00 UTC" in page) is not open_
 
 
 @pytest.mark.django_db

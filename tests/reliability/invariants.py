@@ -126,11 +126,11 @@ def refund_violations() -> list[str]:
     )
     for payment in totals:
         found.append(f"payment #{payment.pk} of {payment.amount_cents} cents has {payment.refunded} cents refunded")
-    window = settings.REFUND_WINDOW_DAYS
+    window = timedelta(days=settings.REFUND_WINDOW_DAYS)
     for refund in Refund.objects.select_related("payment"):
-        age = (refund.created_at - refund.payment.paid_at).days
-        if age > window:
-            found.append(f"refund #{refund.pk} was made {age} days after payment #{refund.payment_id}")
+        if refund.created_at > refund.payment.paid_at + window:
+            age = refund.created_at - refund.payment.paid_at
+            found.append(f"refund #{refund.pk} was made {age} after payment #{refund.payment_id}")
     return found
 
 

@@ -353,7 +353,8 @@ class PortalModel(RuleBasedStateMachine):
         amount = max(1, payment.amount_cents * percent // 100)
         age_now = (self.clock - payment.paid_at).days
         left = payment.amount_cents - self.refunded.get(payment.pk, 0)
-        allowed = age_now <= django_settings.REFUND_WINDOW_DAYS and amount <= left
+        in_window = self.clock <= payment.paid_at + timedelta(days=django_settings.REFUND_WINDOW_DAYS)
+        allowed = in_window and amount <= left
         key = f"model-{STATS['steps']}"
         boundary = f"{age_now} days" if 179 <= age_now <= 181 else "other ages"
         STATS[f"refunds tried at {boundary}"] += 1

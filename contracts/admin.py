@@ -6,9 +6,12 @@ from django.core.exceptions import ValidationError
 from contracts_portal.errors import DomainError
 
 from .admin_access import ReviewersMayView
-from .models import Contract, DiaryEntry, EscrowRefundRequest, Milestone, StateChange
-from .services import contract_force_end
+from .models import Contract, DiaryEntry, EscrowRefundRequest, Milestone, MilestoneState, StateChange
+from .services import contract_create, contract_force_end, milestone_add
+from .services.creation import contract_terms_check, milestone_add_check
 
+# Read-only once the contract exists: the frozen terms (refused by PostgreSQL too) and
+# the weekly limit, which the client changes through the portal.
 TERMS = ("client", "freelancer", "kind", "hourly_rate_cents", "weekly_hour_limit", "notice_days", "started_at")
 END_FIELDS = (
     "state",
@@ -23,6 +26,37 @@ END_FIELDS = (
     "end_reason",
     "end_reason_note",
 )
+
+
+def _as_validation_error(error: DomainError) -> ValidationError:
+    return ValidationError(error.message)
+
+
+class ContractAddForm(forms.ModelForm):
+    """A contract started by staff: the same terms check as every other start, and the
+    contract is created by the service (``ContractAdmin.save_model``)."""
+
+    class Meta:
+        model = Contract
+        fields = ("title", "description", "client", "freelancer", "kind", *TERMS[3:])
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            contract_terms_check(
+                client=cleaned["client"],
+                freelancer=cleaned["freelancer"],
+                kind=cleaned["kind"],
+                title=cleaned["title"],
+                hourly_rate_cents=cleaned.get("hourly_rate_cents"),
+                weekly_hour_limit=cleaned.get("weekly_hour_limit"),
+                notice_days=cleaned.get("notice_days") or 0,
+            )
+        except DomainError as error:
+            raise _as_validation_error(error) from None
+        return cleaned
 
 
 class ForceEndForm(ActionForm):
@@ -69,6 +103,17 @@ class ContractAdmin(ReviewersMayView, admin.ModelAdmin):
         if obj is None:
             return END_FIELDS
         return TERMS + END_FIELDS
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ContractAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = contract_create(**{name: form.cleaned_data[name] for name in ContractAddForm.Meta.fields})
+        obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -121,6 +166,9 @@ class DiaryEntryAdmin(ReviewersMayView, admin.ModelAdmin):
     list_select_related = ("contract",)
     raw_id_fields = ("contract",)
 
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("contract",)
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and (obj.contract.diary_locked or obj.is_billed):
             return False
@@ -133,12 +181,60 @@ class DiaryEntryAdmin(ReviewersMayView, admin.ModelAdmin):
             self.message_user(request, error.message, messages.ERROR)
 
 
+class MilestoneAddForm(forms.ModelForm):
+    """A milestone added by staff, checked as the service checks it (``user`` is the
+    staff member, set per request by ``MilestoneAdmin.get_form``)."""
+
+    user = None
+
+    class Meta:
+        model = Milestone
+        fields = ("contract", "title", "amount_cents", "due_date")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            milestone_add_check(
+                contract=cleaned["contract"], by=self.user, title=cleaned["title"], amount_cents=cleaned["amount_cents"]
+            )
+        except DomainError as error:
+            raise _as_validation_error(error) from None
+        return cleaned
+
+
 @admin.register(Milestone)
 class MilestoneAdmin(ReviewersMayView, admin.ModelAdmin):
+    """Milestones are added through the service (the same checks as the client's), and
+    their contract, and their amount once funded, never change."""
+
     list_display = ("id", "contract", "title", "amount_cents", "state")
     list_filter = ("state",)
-    readonly_fields = ("state", "funded_at", "submitted_at", "closed_at")
     raw_id_fields = ("contract",)
+    fields = ("contract", "position", "title", "amount_cents", "due_date", "state", "funded_at", "submitted_at")
+    progress = ("state", "funded_at", "submitted_at", "closed_at")
+
+    def get_fields(self, request, obj=None):
+        return MilestoneAddForm.Meta.fields if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        if obj.state == MilestoneState.PENDING:
+            return ("contract", "position", *self.progress)
+        return ("contract", "position", "amount_cents", *self.progress)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = type("MilestoneAddForm", (MilestoneAddForm,), {"user": request.user})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = milestone_add(by=request.user, **form.cleaned_data)
+        obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contracts_portal.append_only import AppendOnlyModel
+from contracts_portal.db_guards import frozen_columns
 
 
 class AccountKind(models.TextChoices):
@@ -30,6 +31,17 @@ class LedgerAccount(models.Model):
 
     class Meta:
         ordering = ("code",)
+        triggers = [
+            frozen_columns(
+                "ledger_account_frozen",
+                "code",
+                "kind",
+                "user",
+                "contract",
+                message="ledger account %: whose money it holds cannot change",
+            ),
+            pgtrigger.Protect(name="ledger_account_kept", operation=pgtrigger.Delete),
+        ]
 
     def __str__(self) -> str:
         return self.code

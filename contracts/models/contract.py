@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from contracts_portal.db_guards import frozen_columns
+
 from .rules import allowed_transitions, rule, system_only, transition_refusal
 
 
@@ -22,6 +24,11 @@ class ContractState(models.TextChoices):
 
 
 OPEN_STATES = (ContractState.ACTIVE, ContractState.PAUSED, ContractState.ENDING)
+
+# Who the parties are and the terms money is computed from: fixed when the contract
+# starts (contracts_portal.db_guards). The weekly limit is not among them: the client
+# may change it for the weeks to come.
+FROZEN_TERMS = ("client", "freelancer", "kind", "hourly_rate_cents", "notice_days", "started_at")
 
 
 class EndKind(models.TextChoices):
@@ -179,6 +186,13 @@ class Contract(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(state=ContractState.ENDING) | Q(notice_effective_at__isnull=False),
                 name="contract_ending_has_effective_time",
             ),
+        ]
+        triggers = [
+            frozen_columns(
+                "contract_terms_frozen",
+                *FROZEN_TERMS,
+                message="contract %: its parties, kind, rate, notice period and start cannot change",
+            )
         ]
 
     def __str__(self) -> str:

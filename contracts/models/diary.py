@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from contracts_portal.db_guards import frozen_columns
 from contracts_portal.errors import DomainError
 
 DIARY_LOCKED_MESSAGE = "This contract has ended, so its work diary is locked: no time can be added, changed or removed."
@@ -134,7 +135,10 @@ class DiaryEntry(models.Model):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
                 func=DIARY_LOCK_SQL,
-            )
+            ),
+            frozen_columns(
+                "diary_entry_contract_frozen", "contract", message="diary entry %: its contract cannot change"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,11 @@
 from datetime import datetime
 
+import pgtrigger
 from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from contracts_portal.db_guards import frozen_columns
 
 from .rules import allowed_transitions, rule, system_only, transition_refusal
 
@@ -60,6 +63,15 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         indexes = [models.Index(fields=["contract", "state"], name="milestone_contract_state")]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gte=500), name="milestone_minimum_5_dollars"),
+        ]
+        triggers = [
+            frozen_columns("milestone_contract_frozen", "contract", message="milestone %: its contract cannot change"),
+            frozen_columns(
+                "milestone_amount_frozen_once_funded",
+                "amount_cents",
+                message="milestone %: its amount cannot change once it has been funded",
+                when=~pgtrigger.Q(old__state=MilestoneState.PENDING),
+            ),
         ]
 
     def __str__(self) -> str:

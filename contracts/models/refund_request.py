@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from contracts_portal.db_guards import frozen_columns
+
 from .rules import allowed_transitions, rule, system_only, transition_refusal
 
 
@@ -67,6 +69,15 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
         ordering = ("-created_at", "-id")
         indexes = [models.Index(fields=["state", "respond_by"], name="refundrequest_due")]
         constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refundrequest_positive")]
+        triggers = [
+            frozen_columns(
+                "refundrequest_money_frozen",
+                "contract",
+                "milestone",
+                "amount_cents",
+                message="refund request %: its contract, milestone and amount cannot change",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Refund request #{self.pk} on {self.milestone}"

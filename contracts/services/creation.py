@@ -17,20 +17,18 @@ def _check_milestone_amount(amount_cents: int) -> None:
         raise DomainError(f"A milestone must be at least {format_cents(minimum)}.")
 
 
-def contract_create(
+def contract_terms_check(
     *,
     client,
     freelancer,
     kind: str,
     title: str,
-    description: str = "",
     hourly_rate_cents: int | None = None,
     weekly_hour_limit: int | None = None,
     notice_days: int = 0,
     milestones: list[tuple[str, int]] | tuple = (),
-    started_at=None,
-) -> Contract:
-    """Start a contract on agreed terms; fixed-price contracts start with their milestones."""
+) -> None:
+    """Refuse terms a contract cannot start on, with the reason (a ``DomainError``)."""
     if client.pk == freelancer.pk:
         raise DomainError("A contract needs two different people: the client cannot be the freelancer.")
     if not title.strip():
@@ -51,6 +49,34 @@ def contract_create(
             _check_milestone_amount(amount_cents)
     else:
         raise DomainError("Choose hourly or fixed-price.")
+
+
+def contract_create(
+    *,
+    client,
+    freelancer,
+    kind: str,
+    title: str,
+    description: str = "",
+    hourly_rate_cents: int | None = None,
+    weekly_hour_limit: int | None = None,
+    notice_days: int = 0,
+    milestones: list[tuple[str, int]] | tuple = (),
+    started_at=None,
+) -> Contract:
+    """Start a contract on agreed terms; fixed-price contracts start with their milestones.
+    The parties and the terms money is computed from never change afterwards
+    (``Contract.FROZEN_TERMS``)."""
+    contract_terms_check(
+        client=client,
+        freelancer=freelancer,
+        kind=kind,
+        title=title,
+        hourly_rate_cents=hourly_rate_cents,
+        weekly_hour_limit=weekly_hour_limit,
+        notice_days=notice_days,
+        milestones=milestones,
+    )
     with transaction.atomic():
         contract = Contract.objects.create(
             client=client,
@@ -70,18 +96,24 @@ def contract_create(
     return contract
 
 
+def milestone_add_check(*, contract: Contract, by, title: str, amount_cents: int) -> None:
+    if by is None or (by.pk != contract.client_id and not by.has_perm("contracts.add_milestone")):
+        raise DomainError("Only the client of this contract can add milestones.")
+    if contract.is_hourly:
+        raise DomainError("Hourly contracts have no milestones.")
+    if not contract.is_open:
+        raise DomainError("This contract has ended; no milestones can be added.")
+    if not title.strip():
+        raise DomainError("Give the milestone a title.")
+    _check_milestone_amount(amount_cents)
+
+
 def milestone_add(*, contract: Contract, by, title: str, amount_cents: int, due_date: date | None = None) -> Milestone:
+    """Add a milestone to an open fixed-price contract: by its client, or by platform
+    staff allowed to add milestones (in the admin)."""
     with transaction.atomic():
         contract = lock_contract(contract.pk)
-        if by is None or by.pk != contract.client_id:
-            raise DomainError("Only the client of this contract can add milestones.")
-        if contract.is_hourly:
-            raise DomainError("Hourly contracts have no milestones.")
-        if not contract.is_open:
-            raise DomainError("This contract has ended; no milestones can be added.")
-        if not title.strip():
-            raise DomainError("Give the milestone a title.")
-        _check_milestone_amount(amount_cents)
+        milestone_add_check(contract=contract, by=by, title=title, amount_cents=amount_cents)
         position = contract.milestones.count() + 1
         return Milestone.objects.create(
             contract=contract, position=position, title=title.strip(), amount_cents=amount_cents, due_date=due_date

@@ -151,6 +151,7 @@ def test_raw_insert_into_the_diary_of_a_paused_contract_is_not_refused_by_the_lo
 
 @pytest.mark.django_db
 def test_raw_update_moving_an_entry_into_the_diary_of_an_ended_contract_is_refused():
+    """Refused twice over: the target diary is locked, and an entry never changes contract."""
     ended = HourlyContractFactory()
     end_contract(ended)
     open_contract = HourlyContractFactory(client=ended.client, freelancer=ended.freelancer)
@@ -159,7 +160,7 @@ def test_raw_update_moving_an_entry_into_the_diary_of_an_ended_contract_is_refus
     error = refused("UPDATE contracts_diaryentry SET contract_id = %s WHERE id = %s", [ended.pk, entry.pk])
 
     assert isinstance(error, IntegrityError)
-    assert lock_message(ended) in str(error)
+    assert f"diary entry {entry.pk}: its contract cannot change" in str(error)
     assert DiaryEntry.objects.get(pk=entry.pk).contract_id == open_contract.pk
 
 

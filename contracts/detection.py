@@ -43,11 +43,13 @@ class FlagDraft:
 
 
 def raise_flags(event: str, **context) -> list[Flag]:
-    """Run the event's detectors and store what they found, once per dedupe key."""
+    """Run the event's detectors and store what they found: one flag per dedupe key
+    (one event, one rule, one person). What the same event shows again, from another
+    place, is added to the evidence of its flag rather than raised twice."""
     flags = []
     for function in DETECTORS[event]:
         for draft in function(**context):
-            flag, _ = Flag.objects.get_or_create(
+            flag, created = Flag.objects.get_or_create(
                 dedupe_key=draft.dedupe_key,
                 defaults={
                     "rule": draft.rule,
@@ -57,8 +59,27 @@ def raise_flags(event: str, **context) -> list[Flag]:
                     "evidence": draft.evidence,
                 },
             )
+            if not created and _add_evidence(flag, draft):
+                flag.save(update_fields=["explanation", "evidence"])
             flags.append(flag)
     return flags
+
+
+def _add_evidence(flag: Flag, draft: FlagDraft) -> bool:
+    """Add a place of the same event that the flag's evidence does not hold yet."""
+    text, source = draft.evidence.get("text"), draft.evidence.get("source")
+    if not text or not source:
+        return False
+    evidence = flag.evidence
+    places = [{"source": evidence.get("source"), "text": evidence.get("text")}, *evidence.get("also_written", [])]
+    if any(place["source"] == source and place["text"] == text for place in places):
+        return False
+    if all(place["text"] != text for place in places):
+        flag.explanation = f"{flag.explanation} {draft.explanation}"
+    evidence.setdefault("also_written", []).append(
+        {"source": source, "text": text, "matches": draft.evidence.get("matches", [])}
+    )
+    return True
 
 
 # Text.

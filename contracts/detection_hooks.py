@@ -9,6 +9,13 @@ from .detection import raise_flags
 from .events import contract_ended
 from .models import Contract, EndKind, EscrowRefundRequest, Feedback, StateChange
 
+
+def contract_end_event(contract_id: int) -> str:
+    """What a contract's end writes (the end note, the message of its refund requests)
+    is one event: the detectors raise one flag per rule and person for all of it."""
+    return f"contract-end:{contract_id}"
+
+
 # Transitions whose reason is free text a person wrote (not a reason code).
 TEXT_TRANSITIONS = {"submit": "A milestone note", "dispute": "A dispute statement", "propose_end": "A proposal note"}
 
@@ -23,7 +30,7 @@ def detect_on_end(sender, contract: Contract, plan, **kwargs) -> None:
             author=contract.ended_by,
             contract=contract,
             source="The reason given for ending",
-            source_key=f"end-note:{contract.pk}",
+            source_key=contract_end_event(contract.pk),
         )
 
 
@@ -63,7 +70,9 @@ def detect_in_refund_request(sender, instance: EscrowRefundRequest, created: boo
             author=instance.contract.client,
             contract=instance.contract,
             source="A refund request message",
-            source_key=f"refund-request:{instance.pk}",
+            # Refund requests are made by the contract's end, one per milestone, all
+            # with the same message: one event, one flag.
+            source_key=contract_end_event(instance.contract_id),
         )
 
 

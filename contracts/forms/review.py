@@ -2,7 +2,7 @@ from django import forms
 
 from billing.money import format_cents
 
-from ..models import FlagDecisionKind
+from ..models import REVIEWER_DECISIONS
 from .fields import DollarsField
 
 
@@ -10,7 +10,7 @@ class FlagDecisionForm(forms.Form):
     """A reviewer's decision on a flag; the service checks everything else."""
 
     decision = forms.ChoiceField(
-        choices=FlagDecisionKind.choices,
+        choices=[(kind.value, kind.label) for kind in REVIEWER_DECISIONS],
         widget=forms.RadioSelect,
         label="Decision",
         error_messages={"required": "Choose dismiss, warn or suspend."},
@@ -18,8 +18,17 @@ class FlagDecisionForm(forms.Form):
     note = forms.CharField(
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Note (recorded with the decision; a warning and a suspension show it to the user)",
+        label="Internal note (why you decided this; reviewers read it, the user never does)",
         error_messages={"required": "Write a note: it records why you decided this."},
+    )
+    message_to_user = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=(
+            "Message to the user (optional; with a warning or a suspension they read the rule, its public "
+            "explanation and this message)"
+        ),
     )
 
 

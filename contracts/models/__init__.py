@@ -2,7 +2,7 @@ from .checklist import CLIENT_CHECKLIST, FREELANCER_CHECKLIST, ChecklistItem
 from .contract import OPEN_STATES, Contract, ContractKind, ContractState, EndKind, EndReason
 from .diary import DiaryEntry, week_edit_deadline, week_start
 from .feedback import CLIENT_RATES_FREELANCER, FREELANCER_RATES_CLIENT, Feedback, FeedbackResponse
-from .flags import Flag, FlagDecision, FlagDecisionKind, FlagRule
+from .flags import REVIEWER_DECISIONS, Flag, FlagDecision, FlagDecisionKind, FlagRule, rule_public_explanation
 from .milestone import HELD_IN_ESCROW, Milestone, MilestoneState
 from .notification import Notification, NotificationKind
 from .refund_request import EscrowRefundRequest, RefundRequestState
@@ -18,6 +18,8 @@ __all__ = [
     "FREELANCER_RATES_CLIENT",
     "Feedback",
     "Flag",
+    "REVIEWER_DECISIONS",
+    "rule_public_explanation",
     "FlagDecision",
     "FlagDecisionKind",
     "FlagRule",

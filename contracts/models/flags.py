@@ -13,10 +13,40 @@ class FlagRule(models.TextChoices):
     QUICK_REFUND = "quick_refund", "Most of a payment refunded soon after it was made"
 
 
+# What each rule means, as the person it is applied to reads it (a warning, the
+# sign-in page of a closed account): never the evidence or a reviewer's note.
+RULE_PUBLIC_EXPLANATIONS = {
+    FlagRule.QUICK_END: (
+        "Ending contracts soon after they start, with the escrow returned, to take the work and its payment "
+        "outside the platform breaks the terms of service."
+    ),
+    FlagRule.REPEATED_QUICK_END: (
+        "Repeatedly ending contracts with the same person soon after they start, with the escrow returned, to "
+        "take the work and its payment outside the platform breaks the terms of service."
+    ),
+    FlagRule.OFF_PLATFORM_CONTACT: (
+        "Asking to pay or be paid outside the platform, or sharing contact details to do so, breaks the terms of "
+        "service: for 24 months after meeting on the platform, work between the two of you is paid through it."
+    ),
+    FlagRule.QUICK_REFUND: (
+        "Refunding payments made through the platform in order to be paid outside it breaks the terms of service."
+    ),
+}
+
+
+def rule_public_explanation(rule: str) -> str:
+    return RULE_PUBLIC_EXPLANATIONS[FlagRule(rule)]
+
+
 class FlagDecisionKind(models.TextChoices):
     DISMISS = "dismiss", "Dismiss"
     WARN = "warn", "Warn the user"
     SUSPEND = "suspend", "Suspend the account"
+    CLOSED_WITH_ACCOUNT = "closed", "Closed: the account was suspended"
+
+
+# What a reviewer chooses; CLOSED_WITH_ACCOUNT is recorded by the suspension itself.
+REVIEWER_DECISIONS = (FlagDecisionKind.DISMISS, FlagDecisionKind.WARN, FlagDecisionKind.SUSPEND)
 
 
 class Flag(models.Model):

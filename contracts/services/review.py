@@ -1,6 +1,7 @@
 """Reviewers' decisions: on circumvention flags (dismiss, warn, suspend) and on
 disputed refund requests (the split of the escrow)."""
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +12,7 @@ from contracts_portal.errors import DomainError
 
 from ..models import (
     OPEN_STATES,
+    REVIEWER_DECISIONS,
     AccountSuspension,
     Contract,
     EscrowRefundRequest,
@@ -19,7 +21,9 @@ from ..models import (
     FlagDecisionKind,
     Notification,
     NotificationKind,
+    rule_public_explanation,
 )
+from .account_mail import email_account_closed, email_warning
 from .ending import contract_force_end
 from .locking import lock_refund_request, take
 
@@ -33,25 +37,70 @@ def _check_reviewer(by) -> None:
         raise DomainError("Only reviewers can decide this.")
 
 
-def account_suspend(*, user, by, rule: str, explanation: str) -> AccountSuspension:
-    """Close the account for good: it can no longer sign in, and every open contract
-    it is party to is ended by the platform (hourly time billed, escrow returned to
-    the client). The person sees the rule and the explanation when they try to sign in."""
+def may_suspend(user) -> bool:
+    """Reviewers (from the review queue) and staff allowed to add suspensions (the admin)."""
+    return is_reviewer(user) or bool(
+        user and user.is_active and user.has_perm("contracts.add_accountsuspension")
+    )
+
+
+def account_suspend(
+    *, user, by, rule: str, explanation: str, internal_note: str = "", message_to_user: str = ""
+) -> AccountSuspension:
+    """Close the account for good, the one way there is (the review queue and the admin
+    both call this): it can no longer sign in, every open contract it is party to is
+    ended by the platform (hourly time billed, escrow returned to the client), and its
+    other open flags are closed with it. The person is shown the rule, ``explanation``
+    (the rule's public explanation) and ``message_to_user``; ``internal_note`` stays
+    with the reviewers."""
+    if not may_suspend(by):
+        raise DomainError("Only reviewers and administrators allowed to close accounts can do this.")
+    if by.pk == user.pk:
+        raise DomainError("You cannot close your own account.")
+    if not rule.strip() or not explanation.strip():
+        raise DomainError("Name the rule that was broken and explain it: the account holder reads both.")
     with transaction.atomic():
+        user = get_user_model().objects.select_for_update().get(pk=user.pk)
         if AccountSuspension.objects.filter(user=user).exists():
             raise DomainError("This account is already closed.")
-        suspension = AccountSuspension.objects.create(user=user, rule=rule, explanation=explanation, created_by=by)
+        at = timezone.now()
+        suspension = AccountSuspension.objects.create(
+            user=user,
+            rule=rule.strip(),
+            explanation=explanation.strip(),
+            internal_note=internal_note.strip(),
+            message_to_user=message_to_user.strip(),
+            created_by=by,
+            created_at=at,
+        )
+        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
         open_contracts = Contract.objects.filter(Q(client=user) | Q(freelancer=user), state__in=OPEN_STATES)
         for contract in open_contracts.order_by("pk"):
             contract_force_end(contract=contract, by=by, reason=f"Account closed: {rule}", on_suspension=True)
+        _close_open_flags(user, by=by, at=at, rule=rule.strip())
+        email_account_closed(suspension=suspension)
         return suspension
 
 
-def flag_decide(*, flag: Flag, by, decision: str, note: str) -> FlagDecision:
+def _close_open_flags(user, *, by, at, rule: str) -> int:
+    """Flags about the user still waiting for a decision: nothing is left to decide once
+    the account is closed, so each gets a decision that says why it closed."""
+    open_flags = Flag.objects.filter(subject=user, decisions__isnull=True).order_by("pk")
+    note = f"Closed without review: the account was suspended on {at:%Y-%m-%d} ({rule})."
+    closed = [
+        FlagDecision(flag=flag, decision=FlagDecisionKind.CLOSED_WITH_ACCOUNT, note=note, decided_by=by, created_at=at)
+        for flag in open_flags
+    ]
+    return len(FlagDecision.objects.bulk_create(closed))
+
+
+def flag_decide(*, flag: Flag, by, decision: str, note: str, message_to_user: str = "") -> FlagDecision:
     """Record a reviewer's decision on a flag, and carry it out. Decisions are never
-    edited: a later decision follows an earlier one."""
+    edited: a later decision follows an earlier one. ``note`` is internal (reviewers
+    read it); a warned or suspended user reads the rule, its public explanation and
+    ``message_to_user``."""
     _check_reviewer(by)
-    if decision not in FlagDecisionKind.values:
+    if decision not in REVIEWER_DECISIONS:
         raise DomainError("Choose dismiss, warn or suspend.")
     if not note.strip():
         raise DomainError("Write a note: it records why you decided this.")
@@ -60,19 +109,28 @@ def flag_decide(*, flag: Flag, by, decision: str, note: str) -> FlagDecision:
         if flag.subject_id == by.pk:
             raise DomainError("You cannot review a flag about yourself; another reviewer must decide it.")
         made = FlagDecision.objects.create(flag=flag, decision=decision, note=note.strip(), decided_by=by)
+        message_to_user = message_to_user.strip()
         if decision == FlagDecisionKind.WARN:
+            told = f" Message from the platform: {message_to_user}" if message_to_user else ""
             Notification.objects.create(
                 user=flag.subject,
                 contract=flag.contract,
                 kind=NotificationKind.CONTRACT,
                 message=(
-                    f"Warning from the platform: {flag.get_rule_display()}. {note.strip()} "
-                    "Paying or being paid outside the portal breaks the terms of service; "
-                    "another breach can close your account."
+                    f"Warning from the platform: {flag.get_rule_display()}. {rule_public_explanation(flag.rule)}"
+                    f"{told} Another breach can close your account."
                 ),
             )
+            email_warning(decision=made, message_to_user=message_to_user)
         elif decision == FlagDecisionKind.SUSPEND:
-            account_suspend(user=flag.subject, by=by, rule=flag.get_rule_display(), explanation=note.strip())
+            account_suspend(
+                user=flag.subject,
+                by=by,
+                rule=flag.get_rule_display(),
+                explanation=rule_public_explanation(flag.rule),
+                internal_note=note.strip(),
+                message_to_user=message_to_user,
+            )
         return made
 
 

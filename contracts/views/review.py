@@ -46,8 +46,16 @@ STATUS_OF_DECISION = {
     FlagDecisionKind.DISMISS: "dismissed",
     FlagDecisionKind.WARN: "warned",
     FlagDecisionKind.SUSPEND: "suspended",
+    FlagDecisionKind.CLOSED_WITH_ACCOUNT: "closed",
 }
-STATUSES = {OPEN: "Open", "dismissed": "Dismissed", "warned": "Warned", "suspended": "Suspended", "all": "All"}
+STATUSES = {
+    OPEN: "Open",
+    "dismissed": "Dismissed",
+    "warned": "Warned",
+    "suspended": "Suspended",
+    "closed": "Closed with the account",
+    "all": "All",
+}
 
 
 def flags_with_status(queryset=None):
@@ -174,6 +182,7 @@ EVIDENCE_LABELS = {
     "amount_cents": "Payment amount",
     "refunded_cents": "Refunded",
     "refunded_at": "Refunded at",
+    "also_written": "Also written in the same event",
 }
 
 
@@ -189,6 +198,18 @@ def _evidence_rows(evidence: dict) -> list[tuple[str, object]]:
             shown = format_html(
                 "<blockquote class='evidence-text'>{}</blockquote>",
                 _highlighted(value, [match.get("text", "") for match in matches]),
+            )
+        elif key == "also_written" and isinstance(value, list):
+            shown = format_html_join(
+                "",
+                "<p>{}:</p><blockquote class='evidence-text'>{}</blockquote>",
+                (
+                    (
+                        place.get("source", ""),
+                        _highlighted(place.get("text", ""), [m.get("text", "") for m in place.get("matches", [])]),
+                    )
+                    for place in value
+                ),
             )
         elif key == "matches" and isinstance(value, list):
             shown = format_html(
@@ -296,7 +317,13 @@ def flag_detail(request, flag_id: int):
     if decision == FlagDecisionKind.SUSPEND:
         ended = Contract.objects.filter(Q(client=subject) | Q(freelancer=subject), state__in=OPEN_STATES).count()
     try:
-        services.flag_decide(flag=flag, by=request.user, decision=decision, note=form.cleaned_data["note"])
+        services.flag_decide(
+            flag=flag,
+            by=request.user,
+            decision=decision,
+            note=form.cleaned_data["note"],
+            message_to_user=form.cleaned_data["message_to_user"],
+        )
     except DomainError as error:
         messages.error(request, error.message)
         return _flag_page(request, flag, form, status=409)

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
+from contracts import services
 from contracts.forms.accounts import SignInForm
 from contracts.models import AccountSuspension
 from tests.factories import UserFactory
@@ -145,10 +146,10 @@ def test_unknown_username_sees_the_generic_error(client):
 
 
 @pytest.mark.django_db
-def test_suspending_an_account_makes_it_inactive():
+def test_suspending_an_account_makes_it_inactive(admin_user):
     user = UserFactory(username="felix")
 
-    suspend(user)
+    services.account_suspend(user=user, by=admin_user, rule=RULE, explanation=EXPLANATION)
 
     user.refresh_from_db()
     assert user.is_active is False
@@ -167,11 +168,11 @@ def test_suspended_account_reactivated_by_hand_still_cannot_sign_in(client):
 
 
 @pytest.mark.django_db
-def test_suspension_ends_an_open_session(client):
+def test_suspension_ends_an_open_session(client, admin_user):
     user = UserFactory(username="felix")
     client.force_login(user)
 
-    suspend(user)
+    services.account_suspend(user=user, by=admin_user, rule=RULE, explanation=EXPLANATION)
 
     response = client.get(reverse("notifications"))
     assert response.status_code == 302

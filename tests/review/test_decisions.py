@@ -32,7 +32,9 @@ from contracts.models import (
     NotificationKind,
     RefundRequestState,
     StateChange,
+    rule_public_explanation,
 )
+from contracts.models.flags import REVIEWER_DECISIONS
 from contracts.services import MilestoneChoice, MilestoneDecision
 from contracts.views.review import flags_with_status
 from contracts_portal.errors import DomainError
@@ -121,19 +123,26 @@ def test_dismissing_records_who_when_and_the_note_and_changes_nothing_else():
 
 
 @pytest.mark.django_db
-def test_warning_notifies_the_subject_naming_the_rule_and_the_note():
+def test_warning_notifies_the_subject_of_the_rule_its_explanation_and_the_message_never_the_internal_note():
     contract = HourlyContractFactory()
     subject, admin = contract.freelancer, reviewer()
     flag = flag_about(subject, rule=FlagRule.OFF_PLATFORM_CONTACT, contract=contract)
 
-    decide(flag, admin, FlagDecisionKind.WARN, note="Keep payments in the portal.")
+    services.flag_decide(
+        flag=flag,
+        by=admin,
+        decision=FlagDecisionKind.WARN,
+        note="Third time this month; watch closely.",
+        message_to_user="Keep payments in the portal.",
+    )
 
     (notification,) = Notification.objects.filter(user=subject)
     assert notification.kind == NotificationKind.CONTRACT
     assert notification.contract == contract
-    assert "Payment or contact details for outside the platform" in notification.message
     assert FlagRule.OFF_PLATFORM_CONTACT.label in notification.message
-    assert "Keep payments in the portal." in notification.message
+    assert rule_public_explanation(FlagRule.OFF_PLATFORM_CONTACT) in notification.message
+    assert "Message from the platform: Keep payments in the portal." in notification.message
+    assert "Third time" not in notification.message
     assert status_of(flag) == "warned"
     assert fresh(subject).is_active
     assert not Notification.objects.exclude(user=subject).exists()
@@ -176,7 +185,8 @@ def test_suspending_closes_the_account_and_force_ends_every_open_contract(client
 
     suspension = AccountSuspension.objects.get(user=subject)
     assert suspension.rule == FlagRule.QUICK_END.label
-    assert suspension.explanation == "Moved three clients off the platform."
+    assert suspension.explanation == rule_public_explanation(FlagRule.QUICK_END)
+    assert suspension.internal_note == "Moved three clients off the platform."
     assert (suspension.created_by, suspension.created_at) == (admin, NOW)
     assert fresh(subject).is_active is False
     assert client.login(username="gary", password=PASSWORD) is False
@@ -229,10 +239,11 @@ def test_suspending_an_already_suspended_user_is_refused_and_records_nothing():
     first, second = flag_about(subject), flag_about(subject, rule=FlagRule.QUICK_REFUND)
     decide(first, admin, FlagDecisionKind.SUSPEND)
 
+    assert [d.decision for d in FlagDecision.objects.filter(flag=second)] == [FlagDecisionKind.CLOSED_WITH_ACCOUNT]
     with pytest.raises(DomainError, match="This account is already closed."):
         decide(second, admin, FlagDecisionKind.SUSPEND)
 
-    assert not FlagDecision.objects.filter(flag=second).exists()
+    assert FlagDecision.objects.filter(flag=second).count() == 1
     assert AccountSuspension.objects.filter(user=subject).count() == 1
     with pytest.raises(DomainError, match="This account is already closed."):
         services.account_suspend(user=subject, by=admin, rule="Again", explanation="Again")
@@ -304,7 +315,7 @@ def test_a_second_decision_is_a_new_row_and_the_latest_is_the_status():
 def test_a_reviewer_cannot_decide_a_flag_about_themselves():
     admin = reviewer()
     flag = flag_about(admin)
-    for decision in FlagDecisionKind.values:
+    for decision in REVIEWER_DECISIONS:
         with pytest.raises(DomainError, match="You cannot review a flag about yourself"):
             decide(flag, admin, decision)
     assert not FlagDecision.objects.exists()

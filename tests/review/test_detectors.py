@@ -364,7 +364,7 @@ def test_an_end_note_with_whatsapp_flags_whoever_ended_the_contract():
         source="The reason given for ending",
         text=note,
         found="messaging app: “WhatsApp”",
-        source_key=f"end-note:{contract.pk}",
+        source_key=f"contract-end:{contract.pk}",
     )
 
 

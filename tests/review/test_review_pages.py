@@ -34,6 +34,7 @@ from contracts.models import (
     MilestoneState,
     Notification,
     RefundRequestState,
+    rule_public_explanation,
 )
 from contracts.services import MilestoneChoice, MilestoneDecision
 from tests.factories import FixedContractFactory, HourlyContractFactory, MilestoneFactory, UserFactory
@@ -303,16 +304,19 @@ def test_a_reviewer_cannot_decide_a_flag_about_themselves():
     assert not FlagDecision.objects.exists()
 
 
-def test_warn_notifies_the_user_naming_the_rule(world):
+def test_warn_notifies_the_user_naming_the_rule_with_the_message_to_them_not_the_internal_note(world):
     flag = world["flag"]
 
     response = browser_for(world["reviewer"]).post(
-        flag_url(flag), {"decision": "warn", "note": "Keep payments on the portal."}, follow=True
+        flag_url(flag),
+        {"decision": "warn", "note": "Seen twice.", "message_to_user": "Keep payments on the portal."},
+        follow=True,
     )
 
     assert f"they were notified of the rule “{OFF_PLATFORM}”" in text_of(response)
     note = Notification.objects.filter(user=flag.subject, message__startswith="Warning from the platform").get()
     assert OFF_PLATFORM in note.message and "Keep payments on the portal." in note.message
+    assert "Seen twice." not in note.message
     assert FlagDecision.objects.get(flag=flag).decision == FlagDecisionKind.WARN
     assert flag.subject.is_active
 
@@ -345,9 +349,10 @@ def test_suspend_ends_open_contracts_returns_escrow_and_the_user_cannot_sign_in(
     assert_ledger_balanced()
 
     suspension = AccountSuspension.objects.get(user=freelancer)
-    assert (suspension.rule, suspension.created_by, suspension.explanation) == (
+    assert (suspension.rule, suspension.created_by, suspension.explanation, suspension.internal_note) == (
         OFF_PLATFORM,
         reviewer,
+        rule_public_explanation(FlagRule.OFF_PLATFORM_CONTACT),
         "Asked for PayPal payments.",
     )
     sign_in = Client().post(reverse("login"), {"username": freelancer.username, "password": PASSWORD})

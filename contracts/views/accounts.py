@@ -1,16 +1,14 @@
-from datetime import datetime
-
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_username, get_cool_off
+from axes.helpers import get_client_username
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import LoginView, LogoutView
-from django.db.models import Max
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from .. import throttling
 from ..forms.accounts import SignInForm
+from ..throttling import Scope
 
 
 class SignInView(LoginView):
@@ -30,37 +28,33 @@ class SignOutView(LogoutView):
         return response
 
 
-def lockout_ends_at(request, credentials=None) -> datetime | None:
-    """When the lockout of this sign-in (username and address) ends: the cool-off
-    counted from the last failed attempt that still counts, or None if unknown."""
-    cool_off = get_cool_off(request)
-    if cool_off is None:
-        return None
-    handler = AxesProxyHandler.get_implementation()
-    last = None
-    for attempts in handler.get_user_attempts(request, credentials):
-        latest = attempts.aggregate(latest=Max("attempt_time"))["latest"]
-        if latest is not None and (last is None or latest > last):
-            last = latest
-    return (last or timezone.now()) + cool_off
+# What a locked-out person is told, by the limit that refuses them (contracts.throttling).
+LOCKOUT_REASONS = {
+    Scope.USERNAME: (
+        "Too many failed sign-ins to this account: signing in to it from your network is blocked for a while, "
+        "even with the right password, to protect it from password guessing."
+    ),
+    Scope.ADDRESS: (
+        "Too many failed sign-ins from your network: signing in to any account from it is blocked for a while, "
+        "even with the right password, to protect accounts from password guessing."
+    ),
+}
 
 
 def locked_out(request, original_response=None, credentials=None):
     """The sign-in page for someone locked out after too many failed sign-ins (django-axes
-    AXES_LOCKOUT_CALLABLE): what happened and when they can try again, in plain words,
-    with status 429. The password is not checked while the lockout lasts."""
+    AXES_LOCKOUT_CALLABLE): which limit was reached (this username from this address, or
+    this address for every username) and when they can try again, in plain words, with
+    status 429. The password is not checked while the lockout lasts."""
     username = get_client_username(request, credentials) or ""
-    ends_at = lockout_ends_at(request, credentials)
-    if ends_at is None:
-        wait = "Ask an admin to unlock your account."
+    refusal = throttling.lockout(request, credentials)
+    if refusal.ends_at is None:
+        wait = "Ask an admin to lift the block."
     else:
-        minutes = max(1, -(-int((ends_at - timezone.now()).total_seconds()) // 60))
-        local = timezone.localtime(ends_at)
+        minutes = max(1, -(-int((refusal.ends_at - timezone.now()).total_seconds()) // 60))
+        local = timezone.localtime(refusal.ends_at)
         wait = f"You can try again at {local:%H:%M} {local.tzname()}, in {minutes} minute{'s' if minutes != 1 else ''}."
-    lockout = (
-        "Too many failed sign-ins: signing in to this account from your network is blocked for a while, "
-        "even with the right password, to protect it from password guessing. " + wait
-    )
+    lockout = f"{LOCKOUT_REASONS[refusal.scope]} {wait}"
     next_url = request.POST.get(REDIRECT_FIELD_NAME, "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "axes",
     "csp",
+    "accounts",
     "contracts",
     "billing",
 ]
@@ -111,16 +112,25 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "login"
 
-# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins to one
-# username from one IP address, that pair is refused for AXES_COOLOFF_TIME, right
-# password or not. The cool-off counts from the last failure that led to the lockout
-# (attempts while locked out do not extend it), so the time the page promises holds.
-# Locking by username and address together keeps a stranger from locking someone
-# else out from another network.
+# Sign-in throttling (django-axes, two limits: contracts/throttling.py). Failed sign-ins
+# count for AXES_COOLOFF_TIME, right password or not:
+# - SIGN_IN_FAILURE_LIMIT_PER_USERNAME failures to one username from one IP address
+#   refuse that username from that address. Locking the pair, not the username, keeps a
+#   stranger from locking someone else out from another network.
+# - SIGN_IN_FAILURE_LIMIT_PER_ADDRESS failures from one address, whatever the usernames,
+#   refuse every sign-in from it: one password sprayed over many usernames is slowed
+#   too. Higher, so an office behind one NAT address is not locked out by a few typos.
+# A lock lifts once the failures that reached its limit are older than the cool-off
+# (attempts while locked out are not counted and do not extend it), so the time the
+# page promises holds. A successful sign-in clears only its own username's failures
+# from its own address.
 AXES_ENABLED = True
-AXES_FAILURE_LIMIT = 5
+SIGN_IN_FAILURE_LIMIT_PER_USERNAME = 5
+SIGN_IN_FAILURE_LIMIT_PER_ADDRESS = 30
+AXES_HANDLER = "contracts.throttling.SignInAttemptsHandler"
+AXES_FAILURE_LIMIT = "contracts.throttling.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "contracts.views.accounts.locked_out"
@@ -194,6 +204,12 @@ JOB_MAX_ATTEMPTS = 5
 EMAIL_CLAIM_STALE_SECONDS = int(os.environ.get("EMAIL_CLAIM_STALE_SECONDS", "600"))
 EMAIL_RESEND_UNSENT_AFTER_SECONDS = int(os.environ.get("EMAIL_RESEND_UNSENT_AFTER_SECONDS", "60"))
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+# Demo mode: the demo accounts (one published password, contracts/demo.py) may be
+# loaded (manage.py seed_demo) and are listed on the home page. Off unless a settings
+# module or PORTAL_DEMO_MODE=1 turns it on: local settings (make run) do; production
+# does not, and the accounts must never exist on a real deployment.
+PORTAL_DEMO_MODE = env_bool("PORTAL_DEMO_MODE", False)
 
 from celery.schedules import crontab  # noqa: E402
 

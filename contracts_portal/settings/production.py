@@ -24,3 +24,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# No demo accounts: seed_demo refuses and the home page lists none. PORTAL_DEMO_MODE=1
+# is only for a throwaway trial of this stack (docker compose on localhost), never for a
+# real deployment: every demo account shares a published password.
+PORTAL_DEMO_MODE = env_bool("PORTAL_DEMO_MODE", False)  # noqa: F405

@@ -19,3 +19,7 @@ AXES_ENABLED = False
 # real worker (tests/automation) switch this off and use Redis.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# Off, as in production and whatever the environment says: the tests of the demo
+# (seed_demo, the home page's demo table) switch it on with a settings override.
+PORTAL_DEMO_MODE = False

@@ -13,7 +13,8 @@ from tests.factories import FixedContractFactory, HourlyContractFactory, Milesto
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_home_page_lists_every_demo_login_with_its_password(page, live_server):
+def test_home_page_lists_every_demo_login_with_its_password_in_demo_mode(page, live_server, settings):
+    settings.PORTAL_DEMO_MODE = True
     page.goto(live_server.url)
     expect(page.get_by_role("heading", name="Demo accounts")).to_be_visible()
     for username in ("clara", "felix", "fiona", "admin"):

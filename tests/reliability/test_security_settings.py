@@ -258,7 +258,7 @@ def test_every_form_on_the_pages_carries_the_csrf_token():
 
 # Sign-in throttling (django-axes).
 
-LIMIT = django_settings.AXES_FAILURE_LIMIT
+LIMIT = django_settings.SIGN_IN_FAILURE_LIMIT_PER_USERNAME
 COOL_OFF = django_settings.AXES_COOLOFF_TIME
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -1,6 +1,10 @@
 """Demo data for ``make run``: a client, three freelancers, an admin, and contracts in
 every state, built through the services so every row obeys the portal's rules.
 
+Loaded only in demo mode (``PORTAL_DEMO_MODE``: on in local settings, off in production):
+every demo account has the same published password, so elsewhere the command refuses
+and writes nothing.
+
 The circumvention cases for the review queue are not written as flags: they are
 things users do (gary ends contracts days after they start, asks for WhatsApp and
 PayPal, refunds most of a payment; fiona disputes a refund request) and the
@@ -10,9 +14,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,9 +48,20 @@ def as_of(moment: datetime):
 
 
 class Command(BaseCommand):
-    help = "Load the demo accounts and contracts (does nothing if they are already there)."
+    help = (
+        "Load the demo accounts and contracts (does nothing if they are already there). "
+        "Demo mode only (PORTAL_DEMO_MODE): never on a real deployment."
+    )
 
     def handle(self, *args, **options):
+        if not settings.PORTAL_DEMO_MODE:
+            module = getattr(settings, "SETTINGS_MODULE", None) or "these settings"
+            raise CommandError(
+                f"No demo data loaded: demo mode is off in {module} (the PORTAL_DEMO_MODE "
+                "setting). Every demo account signs in with the same published password, so demo data belongs "
+                "only in a local or throwaway trial portal, never on a real deployment. For such a trial, set "
+                "the environment variable PORTAL_DEMO_MODE=1 and run seed_demo again."
+            )
         # Two parts, each loaded once: the contracts, and the cases for the review
         # queue (added on their own to demo data loaded before they existed).
         if Contract.objects.filter(description__startswith=DEMO_MARKER).exists():

@@ -17,7 +17,12 @@ def contract_end_event(contract_id: int) -> str:
 
 
 # Transitions whose reason is free text a person wrote (not a reason code).
-TEXT_TRANSITIONS = {"submit": "A milestone note", "dispute": "A dispute statement", "propose_end": "A proposal note"}
+TEXT_TRANSITIONS = {
+    "submit": "A milestone note",
+    "dispute": "A dispute statement",
+    "propose_end": "A proposal note",
+    "decline_end": "A message declining a proposed end",
+}
 
 
 @receiver(contract_ended, sender=Contract, dispatch_uid="contracts.detection.contract_ended")

@@ -3,12 +3,15 @@ request changes, or when a freelancer refunds a payment.
 
 The receivers run inside the transaction that made the change (``StateChange`` is
 written by the ``post_transition`` receiver in ``contracts.signals``), so a
-rolled-back action leaves no notification behind.
+rolled-back action leaves no notification behind. A deadline the person must act
+on (a refund request, submitted work, notice, a proposal to end) is e-mailed to them
+as well, in the same transaction (``contracts.services.deadline_mail``).
 
 The reason a party gives for ending a contract is private feedback: for ``end``,
 ``accept_end`` and ``give_notice`` ``StateChange.reason`` holds that reason and it
 is never put into a notification. Neither are free-text notes (a proposal's note, a
 dispute statement): notifications say what happened; the contract page has the rest.
+The one exception is a refund's reason, which the freelancer writes for the client.
 """
 
 from datetime import UTC, timedelta
@@ -16,6 +19,7 @@ from datetime import UTC, timedelta
 from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.urls import reverse
 
 from billing.models import Payment, PaymentSource, Refund
 from billing.money import format_cents
@@ -33,8 +37,14 @@ CONTRACT_BY_PARTY = {
         "{actor} proposed ending the contract {title} by mutual agreement; accept it within {expiry_days} days."
     ),
     "accept_end": "{actor} accepted ending the contract {title} by mutual agreement; it has ended.",
+    "withdraw_end_proposal": "{actor} withdrew the proposal to end the contract {title}; it continues as before.",
+    "decline_end": "{actor} declined ending the contract {title} by mutual agreement; it continues as before.",
     "end": "{actor} ended the contract {title}.",
 }
+# Ending while notice runs cuts the notice period short.
+END_DURING_NOTICE = "{actor} ended the contract {title} at once, cutting the notice period short."
+# Free text the actor wrote for the other party, quoted in the notification.
+MESSAGE_TO_THE_OTHER_PARTY = {"decline_end"}
 
 
 def display_name(user) -> str:
@@ -87,6 +97,10 @@ def _contract_changed(change: StateChange, contract: Contract) -> None:
     template = CONTRACT_BY_PARTY.get(change.transition)
     if template is None:
         return
+    if change.transition == "end" and change.source == "ending":
+        template = END_DURING_NOTICE
+    if change.transition in MESSAGE_TO_THE_OTHER_PARTY and change.reason:
+        template += f" Their message: {quoted(change.reason)}.".replace("{", "{{").replace("}", "}}")
     if change.actor_id not in parties:
         # Taken by the platform on a party's behalf (an admin): both parties are told.
         message = template.format(
@@ -96,6 +110,7 @@ def _contract_changed(change: StateChange, contract: Contract) -> None:
             expiry_days=settings.END_PROPOSAL_EXPIRY_DAYS,
         )
         _notify(both, message=message, **notify)
+        _email_deadline(change, contract, recipients=both, actor_name="The platform")
         return
     actor = parties[change.actor_id]
     other = contract.freelancer if actor.pk == contract.client_id else contract.client
@@ -108,6 +123,34 @@ def _contract_changed(change: StateChange, contract: Contract) -> None:
         expiry_days=settings.END_PROPOSAL_EXPIRY_DAYS,
     )
     _notify([other], message=message, **notify)
+    _email_deadline(change, contract, recipients=[other], actor_name=display_name(actor))
+
+
+def _email_deadline(change: StateChange, contract: Contract, *, recipients, actor_name: str) -> None:
+    """Notice and a proposal to end set a deadline the other party acts on: they are
+    e-mailed too, once per event."""
+    from .services import deadline_mail  # not at the top: contracts.services imports this module
+
+    if change.transition == "give_notice":
+        effective_at = change.created_at + timedelta(days=contract.notice_days)
+        for user in recipients:
+            deadline_mail.email_notice_given(
+                contract=contract,
+                recipient=user,
+                actor_name=actor_name,
+                key=f"email:notice-given:{change.pk}:{user.pk}",
+                effective_at=effective_at,
+            )
+    elif change.transition == "propose_end":
+        expires_at = change.created_at + timedelta(days=settings.END_PROPOSAL_EXPIRY_DAYS)
+        for user in recipients:
+            deadline_mail.email_end_proposed(
+                contract=contract,
+                recipient=user,
+                actor_name=actor_name,
+                key=f"email:end-proposed:{change.pk}:{user.pk}",
+                expires_at=expires_at,
+            )
 
 
 def _milestone_changed(change: StateChange, contract: Contract) -> None:
@@ -136,7 +179,17 @@ def _milestone_changed(change: StateChange, contract: Contract) -> None:
         kind=NotificationKind.MILESTONE,
         message=message,
         at=change.created_at,
+        link=reverse("contract_detail", args=[contract.pk]) + f"#milestone-{milestone.pk}",
     )
+    if change.transition == "submit":
+        from .services.deadline_mail import email_work_submitted  # contracts.services imports this module
+
+        email_work_submitted(
+            milestone=milestone,
+            contract=contract,
+            key=f"email:work-submitted:{change.pk}",
+            deadline=change.created_at + timedelta(days=settings.MILESTONE_AUTO_RELEASE_DAYS),
+        )
 
 
 def _refund_request_changed(change: StateChange, contract: Contract) -> None:
@@ -189,7 +242,11 @@ def notify_refund_requested(sender, instance: EscrowRefundRequest, created: bool
         kind=NotificationKind.REFUND_REQUEST,
         message=message,
         at=instance.created_at,
+        link=reverse("contract_detail", args=[contract.pk]) + "#refund-requests",
     )
+    from .services.deadline_mail import email_refund_requested  # contracts.services imports this module
+
+    email_refund_requested(request=instance, contract=contract, milestone=milestone)
 
 
 @receiver(post_save, sender=Payment, dispatch_uid="contracts.notifications.milestone_payment")
@@ -215,7 +272,9 @@ def notify_milestone_payment(sender, instance: Payment, created: bool, raw: bool
 
 @receiver(post_save, sender=Refund, dispatch_uid="contracts.notifications.refund")
 def notify_refund(sender, instance: Refund, created: bool, raw: bool = False, **kwargs) -> None:
-    """A freelancer refunded (part of) a payment: the client is told."""
+    """A freelancer refunded (part of) a payment: the client is told, in the portal
+    and by e-mail, with the freelancer's reason, which the refund form says is shown
+    to the client."""
     if not created or raw:
         return
     payment = instance.payment  # loaded with its contract and parties by refund_create
@@ -223,10 +282,16 @@ def notify_refund(sender, instance: Refund, created: bool, raw: bool = False, **
         f"{display_name(payment.freelancer)} refunded {format_cents(instance.amount_cents)} of payment "
         f"#{payment.pk} on {quoted(payment.contract.title)}."
     )
+    if instance.reason:
+        message += f" Their reason: {quoted(instance.reason)}."
     _notify(
         [payment.client],
         contract_id=payment.contract_id,
         kind=NotificationKind.REFUND,
         message=message,
         at=instance.created_at,
+        link=reverse("contract_detail", args=[payment.contract_id]) + "#payments",
     )
+    from .services.refund_mail import email_refund_made  # contracts.services imports this module
+
+    email_refund_made(refund=instance)

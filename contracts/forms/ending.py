@@ -67,3 +67,12 @@ class EndContractForm(forms.Form):
             if picked:
                 decisions[milestone.pk] = MilestoneDecision(picked, data.get(amount.name) or 0)
         return decisions
+
+
+class DeclineEndForm(forms.Form):
+    message = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Message to the other party (optional)",
+    )

@@ -65,9 +65,14 @@ def notice_giver_only(contract: "Contract", user) -> bool:
     return bool(user and user.is_authenticated and user.pk == contract.notice_given_by_id)
 
 
-@rule("Only the other party can accept a proposal to end this contract.")
+@rule("Only the other party can accept or decline a proposal to end this contract.")
 def other_party_only(contract: "Contract", user) -> bool:
     return contract.is_party(user) and user.pk != contract.end_proposed_by_id
+
+
+@rule("Only the party who proposed ending this contract can withdraw the proposal.")
+def proposer_only(contract: "Contract", user) -> bool:
+    return bool(user and user.is_authenticated and user.pk == contract.end_proposed_by_id)
 
 
 @rule("Only platform administrators can force a contract to end.")
@@ -92,8 +97,15 @@ def with_notice_period(contract: "Contract") -> bool:
     "This contract has a {obj.notice_days}-day notice period: give notice instead, "
     "and it ends when the notice period is over."
 )
-def without_notice_period(contract: "Contract") -> bool:
-    return contract.notice_days == 0
+def ends_at_once(contract: "Contract") -> bool:
+    """A contract ends at once when it has no notice period, or while notice is running:
+    either party may then cut the notice short (anyone can end at any time)."""
+    return contract.notice_days == 0 or contract.state == ContractState.ENDING
+
+
+@rule("The notice period is over: the contract is ending now.")
+def notice_not_over(contract: "Contract") -> bool:
+    return contract.state != ContractState.ENDING or timezone.now() < contract.notice_effective_at
 
 
 @rule("The notice period is over: the contract is ending now and notice cannot be withdrawn.")
@@ -327,6 +339,31 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=list(OPEN_STATES),
         target=None,
+        conditions=[pending_end_proposal],
+        permission=proposer_only,
+        custom={"verb": "withdraw the end proposal of"},
+    )
+    def withdraw_end_proposal(self, *, by, at: datetime, reason: str = "") -> None:
+        self.end_proposed_by = None
+        self.end_proposed_at = None
+
+    @transition(
+        field=state,
+        source=list(OPEN_STATES),
+        target=None,
+        conditions=[pending_end_proposal],
+        permission=other_party_only,
+        custom={"verb": "decline the proposed end of"},
+    )
+    def decline_end(self, *, by, at: datetime, reason: str = "") -> None:
+        """``reason`` is the optional message to the proposer."""
+        self.end_proposed_by = None
+        self.end_proposed_at = None
+
+    @transition(
+        field=state,
+        source=list(OPEN_STATES),
+        target=None,
         conditions=[end_proposal_expired],
         permission=system_only,
         custom={"verb": "expire the end proposal of"},
@@ -348,9 +385,9 @@ class Contract(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=[ContractState.ACTIVE, ContractState.PAUSED],
+        source=list(OPEN_STATES),
         target=ContractState.ENDED,
-        conditions=[without_notice_period],
+        conditions=[ends_at_once, notice_not_over],
         permission=party_only,
         custom={"verb": "end"},
     )

@@ -17,11 +17,13 @@ from .ending import (
 )
 from .feedback import feedback_respond, feedback_reveal_pending, feedback_submit
 from .lifecycle import (
+    contract_decline_end,
     contract_expire_end_proposal,
     contract_give_notice,
     contract_pause,
     contract_propose_end,
     contract_resume,
+    contract_withdraw_end_proposal,
     contract_withdraw_notice,
 )
 from .milestones import milestone_fund, milestone_release, milestone_release_unreviewed, milestone_submit
@@ -39,6 +41,8 @@ __all__ = [
     "MilestoneDecision",
     "contract_accept_end",
     "contract_create",
+    "contract_decline_end",
+    "contract_withdraw_end_proposal",
     "contract_elapse_notice",
     "contract_end",
     "contract_end_preview",

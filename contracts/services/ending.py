@@ -71,6 +71,11 @@ class EndPlan:
         return self.transition != "give_notice"
 
     @property
+    def cuts_notice_short(self) -> bool:
+        """Ending while notice runs: the end comes now, before the notice's effective time."""
+        return self.transition == "end" and self.contract.state == ContractState.ENDING
+
+    @property
     def locks_diary(self) -> bool:
         return self.contract.is_hourly
 
@@ -269,7 +274,8 @@ def contract_end(
     milestone_decisions: dict | None = None,
     message_to_freelancer: str = "",
 ) -> EndPlan:
-    """End the contract at once, for a party, when its terms set no notice period.
+    """End the contract at once, for a party: when its terms set no notice period, or
+    while notice is running, which the end cuts short (anyone can end at any time).
 
     Hourly: recorded unbilled time is invoiced and the diary locks. Fixed-price: a
     freelancer ending returns all escrow to the client; a client ending decides per

@@ -48,6 +48,23 @@ def contract_propose_end(*, contract: Contract, by, note: str = "") -> Contract:
     return contract
 
 
+def contract_withdraw_end_proposal(*, contract: Contract, by) -> Contract:
+    """The proposer takes back an open proposal to end; the contract goes on as before."""
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        take(contract, "withdraw_end_proposal", by=by, at=timezone.now(), reason="Proposal withdrawn")
+    return contract
+
+
+def contract_decline_end(*, contract: Contract, by, message: str = "") -> Contract:
+    """The other party declines an open proposal to end, with an optional message to
+    the proposer; the contract goes on as before."""
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        take(contract, "decline_end", by=by, at=timezone.now(), reason=message.strip())
+    return contract
+
+
 def contract_expire_end_proposal(*, contract_id: int) -> Contract:
     """Clear a proposal to end that was not accepted within 7 days (deadline sweep)."""
     with transaction.atomic():

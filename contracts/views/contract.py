@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from contracts_portal.errors import DomainError
 
 from .. import selectors, services
-from ..models import ChecklistItem, Contract
+from ..forms.ending import DeclineEndForm
+from ..models import ChecklistItem, Contract, ContractState
 from ..reputation import contract_feedback
 from .access import party_contract_or_404
 
@@ -26,6 +27,16 @@ SIMPLE_ACTIONS = {
         "Propose ending by mutual agreement",
         "You proposed ending the contract by mutual agreement; the other party has 7 days to accept.",
     ),
+    "withdraw_end_proposal": (
+        services.contract_withdraw_end_proposal,
+        "Withdraw your proposal to end",
+        "Your proposal to end the contract is withdrawn; it continues as before.",
+    ),
+    "decline_end": (
+        services.contract_decline_end,
+        "Decline the proposed end",
+        "You declined the proposal to end the contract; it continues as before.",
+    ),
 }
 
 
@@ -35,7 +46,10 @@ def menu_for(contract: Contract, user) -> dict:
     allowed = contract.actions_for(user)
     end_action = next((name for name in ("accept_end", "end", "give_notice") if name in allowed), None)
     end_labels = {"accept_end": "Accept the proposed end", "end": "End contract", "give_notice": "End contract"}
+    if contract.state == ContractState.ENDING:
+        end_labels["end"] = "End now (cut the notice short)"
     return {
+        "allowed": allowed,
         "simple": [(name, SIMPLE_ACTIONS[name][1]) for name in SIMPLE_ACTIONS if name in allowed],
         "end_action": end_action,
         "end_label": end_labels.get(end_action, ""),
@@ -83,8 +97,15 @@ def contract_action(request, contract_id: int, action: str):
         raise Http404("No such action.")
     contract = party_contract_or_404(request.user, contract_id)
     service, _label, success = SIMPLE_ACTIONS[action]
+    extra = {}
+    if action == "decline_end":
+        form = DeclineEndForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, next(iter(form.errors.values()))[0])
+            return redirect("contract_detail", contract_id=contract.pk)
+        extra["message"] = form.cleaned_data["message"]
     try:
-        service(contract=contract, by=request.user)
+        service(contract=contract, by=request.user, **extra)
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -285,7 +285,7 @@ def test_proposer_cannot_accept_own_end_proposal():
     before = snapshot(contract)
     with pytest.raises(DomainError) as refused:
         services.contract_accept_end(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
-    assert refused.value.message == "Only the other party can accept a proposal to end this contract."
+    assert refused.value.message == "Only the other party can accept or decline a proposal to end this contract."
     assert snapshot(contract) == before
     assert reload(contract).state == ContractState.ACTIVE
 
@@ -398,13 +398,14 @@ def test_end_refused_with_notice_period_message_when_terms_set_notice():
 
 
 @pytest.mark.django_db
-def test_end_refused_while_notice_is_running():
+def test_end_refused_once_the_notice_period_is_over_before_the_sweep_records_it():
     contract = HourlyWithNoticeFactory()
     services.contract_give_notice(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
     before = snapshot(contract)
-    with pytest.raises(DomainError) as refused:
-        services.contract_end(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
-    assert refused.value.message == "You cannot end this contract while it is ending (notice given)."
+    with time_machine.travel(reload(contract).notice_effective_at + timedelta(minutes=1), tick=False):
+        with pytest.raises(DomainError) as refused:
+            services.contract_end(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
+    assert refused.value.message == "The notice period is over: the contract is ending now."
     assert snapshot(contract) == before
 
 
@@ -616,10 +617,11 @@ def test_actions_for_offers_notice_not_end_when_terms_set_notice():
     services.contract_give_notice(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
     contract = reload(contract)
     assert set(render(ACTIONS, contract=contract, user=contract.freelancer).split(",")) == {
+        "end",
         "propose_end",
         "withdraw_notice",
     }
-    assert render(ACTIONS, contract=contract, user=contract.client) == "propose_end"
+    assert set(render(ACTIONS, contract=contract, user=contract.client).split(",")) == {"end", "propose_end"}
 
 
 @pytest.mark.django_db

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Invoice, Payment, Refund
-from billing.selectors import escrow_held_cents
+from billing.money import parse_dollars
+from billing.selectors import escrow_held_cents, refunded_cents
 from billing.services.payments import charge_client_and_pay_freelancer
 from billing.services.refunds import refund_create
 from contracts import services
@@ -137,8 +138,37 @@ def end_form_data(reason: str = "completed", note: str = "", *, transition: str 
 
 
 def refund_data(payment, amount: str, key: str = "refund-key-1", reason: str = "") -> dict:
+    """The refund form of ``payment`` confirmed from its preview: the typed amount and
+    what the preview showed (the amount, what had been refunded before)."""
     prefix = f"p{payment.pk}"
-    return {f"{prefix}-amount": amount, f"{prefix}-idempotency_key": key, f"{prefix}-reason": reason}
+    try:
+        previewed = parse_dollars(amount)
+    except ValueError:
+        previewed = ""
+    return {
+        f"{prefix}-amount": amount,
+        f"{prefix}-idempotency_key": key,
+        f"{prefix}-reason": reason,
+        f"{prefix}-previewed_amount": previewed,
+        f"{prefix}-refunded_before": refunded_cents(payment),
+        "confirm": "1",
+    }
+
+
+def release_data(milestone, amount: str, key: str = "release-1") -> dict:
+    """The release form of ``milestone`` confirmed from its preview: the typed amount
+    and what the preview showed (the amount, the escrow held)."""
+    try:
+        previewed = parse_dollars(amount)
+    except ValueError:
+        previewed = ""
+    return {
+        "amount": amount,
+        "idempotency_key": key,
+        "previewed_amount": previewed,
+        "held_before": escrow_held_cents(milestone),
+        "confirm": "1",
+    }
 
 
 # Authorization: sign-in required, other people's things are a 404 and stay unchanged.
@@ -696,11 +726,13 @@ def test_end_page_posted_after_the_other_party_gave_notice_gives_no_second_notic
     client.get(reverse("contract_end", args=[contract.pk]))
     services.contract_give_notice(contract=contract, by=client_user, reason="completed")
 
-    response = client.post(
-        reverse("contract_end", args=[contract.pk]), end_form_data(transition="give_notice"), follow=True
-    )
+    response = client.post(reverse("contract_end", args=[contract.pk]), end_form_data(transition="give_notice"))
 
-    assert messages_of(response) == ["You cannot end this contract while it is ending (notice given)."]
+    # The page read was for giving notice; ending now would cut the client's notice
+    # short, so the new preview is shown to read before confirming.
+    assert response.status_code == 409
+    assert STALE_PAGE in html(response)
+    assert "Notice cut short" in html(response)
     contract.refresh_from_db()
     assert contract.state == ContractState.ENDING
     assert contract.notice_given_by == client_user
@@ -1065,6 +1097,11 @@ def payment_row(response, payment) -> str:
     return section(response, f'<tr id="payment-{payment.pk}">', "</tr>")
 
 
+def refund_form(response) -> str:
+    """The refund form of the preview (page or dialog), with its figures."""
+    return section(response, 'class="refund-form"', "</form>")
+
+
 @pytest.mark.django_db
 def test_refunds_page_lists_the_freelancers_payments_with_what_is_left(client, hourly):
     now = timezone.now()
@@ -1081,7 +1118,7 @@ def test_refunds_page_lists_the_freelancers_payments_with_what_is_left(client, h
     row = text_of(payment_row(response, paid))
     assert row.startswith(f"#{paid.pk} Build the API")
     assert "$200.00 $50.00 $150.00" in row
-    assert 'value="150.00"' in payment_row(response, paid)
+    assert "All that is left: $150.00" in text_of(payment_row(response, paid))
     assert "$1,234.56 $0.00 $1,234.56" in text_of(payment_row(response, untouched))
 
 
@@ -1143,7 +1180,7 @@ def test_refund_amount_with_three_decimals_is_refused_and_the_typed_amount_kept(
     assert messages_of(response) == [
         f"Payment #{payment.pk} was not refunded: Amounts have at most two decimal places (whole cents)."
     ]
-    row = payment_row(response, payment)
+    row = refund_form(response)
     assert 'value="10.005"' in row
     assert "Amounts have at most two decimal places (whole cents)." in text_of(row)
     assert Refund.objects.count() == 0
@@ -1160,7 +1197,7 @@ def test_refund_over_what_is_left_is_refused_and_the_typed_amount_kept(client, h
     refusal = "You can refund at most $50.00 of this payment: $150.00 of $200.00 has been refunded already."
     assert response.status_code == 400
     assert messages_of(response) == [f"Payment #{payment.pk} was not refunded: {refusal}"]
-    row = payment_row(response, payment)
+    row = refund_form(response)
     assert 'value="50.01"' in row
     assert refusal in text_of(row)
     assert list(Refund.objects.values_list("amount_cents", flat=True)) == [150_00]
@@ -1233,7 +1270,7 @@ def test_client_releases_the_full_escrow_of_a_milestone(client, fixed):
     milestone = funded(fixed, 100_00, "Sketches")
     signed_in(client, fixed.client)
 
-    response = milestone_post(client, milestone, "release", {"amount": "", "idempotency_key": "release-1"})
+    response = milestone_post(client, milestone, "release", release_data(milestone, "100.00"))
 
     assert messages_of(response) == ["$100.00 paid to the freelancer for “Sketches”."]
     assert Milestone.objects.get(pk=milestone.pk).state == MilestoneState.RELEASED
@@ -1246,8 +1283,9 @@ def test_client_releases_part_of_a_milestone_and_the_rest_stays_in_escrow(client
     milestone = funded(fixed, 100_00, "Sketches")
     signed_in(client, fixed.client)
 
-    response = milestone_post(client, milestone, "release", {"amount": "40.00", "idempotency_key": "release-1"})
-    again = milestone_post(client, milestone, "release", {"amount": "40.00", "idempotency_key": "release-1"})
+    confirmation = release_data(milestone, "40.00")
+    response = milestone_post(client, milestone, "release", confirmation)
+    again = milestone_post(client, milestone, "release", confirmation)
 
     assert messages_of(response) == ["$40.00 paid to the freelancer for “Sketches”."]
     assert messages_of(again) == ["$40.00 paid to the freelancer for “Sketches”."]
@@ -1261,7 +1299,7 @@ def test_release_of_more_than_the_escrow_is_refused_with_the_amount_held(client,
     milestone = funded(fixed, 100_00, "Sketches")
     signed_in(client, fixed.client)
 
-    response = milestone_post(client, milestone, "release", {"amount": "100.01", "idempotency_key": "release-1"})
+    response = milestone_post(client, milestone, "release", release_data(milestone, "100.01"))
 
     assert messages_of(response) == ["Enter an amount above $0.00 and at most $100.00, the amount in escrow."]
     assert Payment.objects.count() == 0
@@ -1296,7 +1334,7 @@ def test_freelancer_cannot_release_and_gets_the_rules_message(client, fixed, amo
     milestone = funded(fixed, 100_00)
     signed_in(client, fixed.freelancer)
 
-    response = milestone_post(client, milestone, "release", {"amount": amount, "idempotency_key": "release-1"})
+    response = milestone_post(client, milestone, "release", release_data(milestone, amount))
 
     assert messages_of(response) == ["Only the client of this contract can do this."]
     assert escrow_held_cents(milestone) == 100_00

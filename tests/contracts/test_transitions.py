@@ -402,9 +402,9 @@ def test_end_refused_once_the_notice_period_is_over_before_the_sweep_records_it(
     contract = HourlyWithNoticeFactory()
     services.contract_give_notice(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
     before = snapshot(contract)
-    with time_machine.travel(reload(contract).notice_effective_at + timedelta(minutes=1), tick=False):
-        with pytest.raises(DomainError) as refused:
-            services.contract_end(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
+    after = reload(contract).notice_effective_at + timedelta(minutes=1)
+    with time_machine.travel(after, tick=False), pytest.raises(DomainError) as refused:
+        services.contract_end(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
     assert refused.value.message == "The notice period is over: the contract is ending now."
     assert snapshot(contract) == before
 

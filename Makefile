@@ -62,7 +62,7 @@ bench: install
 
 lint: install-test
 	$(BIN)/ruff check .
-	$(BIN)/bandit -q -c pyproject.toml -r contracts contracts_portal billing
+	$(BIN)/bandit -q -c pyproject.toml -r accounts contracts contracts_portal billing
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:

@@ -6,6 +6,7 @@ admin.site.site_title = "Contracts portal admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
     path("", include("billing.urls")),
     path("", include("contracts.urls")),
 ]

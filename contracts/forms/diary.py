@@ -1,5 +1,6 @@
+from datetime import date
+
 from django import forms
-from django.utils import timezone
 
 
 class DiaryEntryForm(forms.Form):
@@ -8,9 +9,12 @@ class DiaryEntryForm(forms.Form):
     minutes = forms.IntegerField(label="Minutes", min_value=0, max_value=59, initial=0)
     memo = forms.CharField(label="What did you work on?", max_length=500)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, today: date, **kwargs):
+        """``today`` is the freelancer's own date (accounts.profiles.user_today): the
+        form starts there, and the date picker offers no later day."""
         super().__init__(*args, **kwargs)
-        self.fields["work_date"].initial = timezone.localdate()
+        self.fields["work_date"].initial = today
+        self.fields["work_date"].widget.attrs["max"] = today.isoformat()
 
     def clean(self):
         cleaned = super().clean()
@@ -22,8 +26,9 @@ class DiaryEntryForm(forms.Form):
         return cleaned
 
     @classmethod
-    def for_entry(cls, entry):
+    def for_entry(cls, entry, *, today: date):
         return cls(
+            today=today,
             initial={
                 "work_date": entry.work_date,
                 "hours": entry.minutes // 60,

@@ -1,9 +1,11 @@
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.profiles import user_time_zone
+from accounts.time_zones import format_moment, zone_name
 from contracts_portal.errors import DomainError
 
 from ..models import Contract, ContractState, DiaryEntry, week_edit_deadline, week_start
@@ -23,21 +25,32 @@ def _check_freelancer(contract: Contract, by, *, adding: bool = False) -> None:
         raise DomainError(DIARY_LOCKED_MESSAGE)
 
 
-def _check_day(contract: Contract, work_date: date, minutes: int, *, excluding: int | None = None) -> None:
+def _check_day(
+    contract: Contract, work_date: date, minutes: int, *, zone: tzinfo, excluding: int | None = None
+) -> None:
+    """The day rules. ``work_date`` is a day as the freelancer typed it, in their time
+    zone ``zone``: "today" and the contract's first day are theirs, while the billing
+    week it falls in, and when that week closes, stay in UTC."""
     now = timezone.now()
     if minutes <= 0:
         raise DomainError("Record at least one minute.")
     if minutes > MINUTES_IN_A_DAY:
         raise DomainError("A day has at most 24 hours.")
-    if work_date > now.date():
-        raise DomainError("Time can only be recorded for today or earlier days.")
-    if work_date < contract.started_at.date():
-        raise DomainError(f"The contract started on {contract.started_at:%Y-%m-%d}; record time from that day on.")
+    today = timezone.localdate(now, zone)
+    if work_date > today:
+        raise DomainError(
+            f"Time can only be recorded for today or earlier days: today is {today:%a %b} {today.day}, "
+            f"{today.year} in {zone_name(zone)}."
+        )
+    first_day = timezone.localdate(contract.started_at, zone)
+    if work_date < first_day:
+        raise DomainError(f"The contract started on {first_day:%Y-%m-%d}; record time from that day on.")
     deadline = week_edit_deadline(work_date)
     if now >= deadline:
+        yours = "" if zone_name(zone) == "UTC" else f" ({format_moment(deadline, zone)})"
         raise DomainError(
             f"The week of {week_start(work_date):%Y-%m-%d} was closed for invoicing on "
-            f"{deadline:%A %Y-%m-%d at %H:%M} UTC; its time can no longer change."
+            f"{deadline:%A %Y-%m-%d at %H:%M} UTC{yours}; its time can no longer change."
         )
     others = DiaryEntry.objects.filter(contract=contract)
     if excluding is not None:
@@ -70,7 +83,7 @@ def diary_entry_add(*, contract: Contract, by, work_date: date, minutes: int, me
             raise DomainError(f"This contract is {contract.get_state_display().lower()}: no new time can be recorded.")
         if not memo.strip():
             raise DomainError("Describe the work done.")
-        _check_day(contract, work_date, minutes)
+        _check_day(contract, work_date, minutes, zone=user_time_zone(by))
         return DiaryEntry.objects.create(contract=contract, work_date=work_date, minutes=minutes, memo=memo.strip())
 
 
@@ -107,7 +120,7 @@ def diary_entry_edit(*, entry: DiaryEntry, by, work_date: date, minutes: int, me
         entry = _locked_entry(entry.pk, by)
         if not memo.strip():
             raise DomainError("Describe the work done.")
-        _check_day(entry.contract, work_date, minutes, excluding=entry.pk)
+        _check_day(entry.contract, work_date, minutes, zone=user_time_zone(by), excluding=entry.pk)
         entry.work_date = work_date
         entry.minutes = minutes
         entry.memo = memo.strip()

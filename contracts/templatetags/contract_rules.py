@@ -37,3 +37,12 @@ def actions_for(obj, user) -> list[str]:
 def refusal(obj, transition_name: str, user) -> str:
     """Why ``user`` cannot take the transition now, or an empty string."""
     return obj.refusal(transition_name, user) or ""
+
+
+@register.filter
+def dollars(cents) -> str:
+    """Integer cents as the plain amount a person types in a form: 123456 → 1234.56."""
+    if cents in (None, ""):
+        return ""
+    cents = int(cents)
+    return f"{cents // 100}.{cents % 100:02d}"

@@ -3,11 +3,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.profiles import user_today
+from accounts.time_zones import zone_name
 from contracts_portal.errors import DomainError
 
 from .. import selectors, services
+from ..billing_week import billing_week
 from ..forms.diary import DiaryEntryForm
 from ..models import DiaryEntry
 from .access import party_contract_or_404
@@ -48,9 +52,10 @@ def diary_page(request, contract_id: int):
         messages.info(request, "Fixed-price contracts have milestones, not a work diary.")
         return redirect("contract_detail", contract_id=contract.pk)
     is_freelancer = request.user.pk == contract.freelancer_id
-    form = DiaryEntryForm()
+    today = user_today(request.user)
+    form = DiaryEntryForm(today=today)
     if request.method == "POST":
-        form = DiaryEntryForm(request.POST)
+        form = DiaryEntryForm(request.POST, today=today)
         if _saved(form, services.diary_entry_add, contract=contract, by=request.user):
             messages.success(request, "Time recorded.")
             return redirect("diary", contract_id=contract.pk)
@@ -68,6 +73,8 @@ def diary_page(request, contract_id: int):
             "form": form,
             "can_record": is_freelancer and contract.diary_accepts_new_time,
             "can_edit": is_freelancer and not contract.diary_locked,
+            "week": billing_week(timezone.now()),
+            "viewer_zone": zone_name(timezone.get_current_timezone()),
         },
         status=400 if form.errors else 200,
     )
@@ -77,8 +84,9 @@ def diary_page(request, contract_id: int):
 def diary_entry_edit_view(request, contract_id: int, entry_id: int):
     contract = party_contract_or_404(request.user, contract_id)
     entry = _entry_or_404(contract, entry_id)
+    today = user_today(request.user)
     if request.method == "POST":
-        form = DiaryEntryForm(request.POST)
+        form = DiaryEntryForm(request.POST, today=today)
         if _saved(form, services.diary_entry_edit, entry=entry, by=request.user):
             messages.success(request, "Diary entry updated.")
             return redirect("diary", contract_id=contract.pk)
@@ -87,7 +95,7 @@ def diary_entry_edit_view(request, contract_id: int, entry_id: int):
         if refusal:
             messages.error(request, refusal)
             return redirect("diary", contract_id=contract.pk)
-        form = DiaryEntryForm.for_entry(entry)
+        form = DiaryEntryForm.for_entry(entry, today=today)
     return render(
         request,
         "contracts/diary_entry_edit.html",

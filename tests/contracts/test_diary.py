@@ -165,7 +165,9 @@ def test_time_cannot_be_recorded_for_a_future_day(frozen_now):
     contract = DiaryContractFactory()
     with pytest.raises(DomainError) as refused:
         add(contract, work_date=date(2025, 3, 13))
-    assert refused.value.message == "Time can only be recorded for today or earlier days."
+    assert refused.value.message == (
+        "Time can only be recorded for today or earlier days: today is Wed Mar 12, 2025 in UTC."
+    )
     assert diary_rows(contract) == []
 
 

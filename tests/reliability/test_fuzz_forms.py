@@ -24,15 +24,20 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from django import forms
 from django.contrib.auth import SESSION_KEY
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.time_zones import known_time_zones
+from billing.selectors import escrow_held_cents, refunded_cents
+from contracts.models import Notification, NotificationKind
 from contracts.services import MilestoneChoice
 from tests.factories import UserFactory
 
@@ -236,6 +241,19 @@ def refund_prefix(w: World) -> str:
     return f"p{w.payment.pk}"
 
 
+def other_figure(cents: int):
+    """Anything a confirmation may carry as a previewed figure other than ``cents``:
+    what a stale or forged page sends (another number, or not a number at all)."""
+
+    def differs(value) -> bool:
+        try:
+            return forms.IntegerField(required=False).clean(value) != cents
+        except forms.ValidationError:
+            return True
+
+    return bad.not_in([cents]).filter(differs)
+
+
 FORMS: dict[str, Form] = {
     "diary: record time": diary_form(lambda w: reverse("diary", args=[w.hourly.pk])),
     "diary: edit an entry": diary_form(lambda w: reverse("diary_entry_edit", args=[w.hourly.pk, w.entry.pk])),
@@ -259,17 +277,26 @@ FORMS: dict[str, Form] = {
         },
         required=frozenset({"reason", "plan_transition", "state"}),
     ),
-    "milestone: release": Form(
+    # A payment is confirmed with the figures of its preview: a confirmation whose
+    # amount or escrow is not the previewed one is refused like a wrong amount. A blank
+    # amount is bad too: it never means "all of the escrow".
+    "milestone: release (confirmation)": Form(
         role="client",
         path=lambda w: reverse("milestone_action", args=[w.milestone.pk, "release"]),
-        valid=lambda w: {"amount": "50.00", "idempotency_key": uuid.uuid4().hex},
-        bad=lambda w: {
-            # A blank amount is not bad here: it releases the whole escrow.
-            "amount": bad.bad_amount(more_than_cents=w.milestone.amount_cents).filter(lambda text: str(text).strip()),
-            "idempotency_key": bad.bad_key,
+        valid=lambda w: {
+            "amount": "50.00",
+            "idempotency_key": uuid.uuid4().hex,
+            "previewed_amount": "5000",
+            "held_before": str(escrow_held_cents(w.milestone)),
+            "confirm": "1",
         },
-        required=frozenset({"idempotency_key"}),
-        redirect_with_error=True,
+        bad=lambda w: {
+            "amount": bad.bad_amount(more_than_cents=w.milestone.amount_cents),
+            "idempotency_key": bad.bad_key,
+            "previewed_amount": other_figure(5000),
+            "held_before": other_figure(escrow_held_cents(w.milestone)),
+        },
+        required=frozenset({"amount", "idempotency_key", "previewed_amount", "held_before"}),
     ),
     "milestone: submit work": Form(
         role="freelancer",
@@ -341,7 +368,7 @@ FORMS: dict[str, Form] = {
         },
         required=frozenset({"outcome", "note", "freelancer_share"}),
     ),
-    "refund a payment": Form(
+    "refund a payment (preview)": Form(
         role="freelancer",
         path=lambda w: reverse("refund_payment", args=[w.payment.pk]),
         valid=lambda w: {
@@ -355,6 +382,35 @@ FORMS: dict[str, Form] = {
             f"{refund_prefix(w)}-idempotency_key": bad.bad_key,
         },
         required=frozenset({"-amount", "-idempotency_key"}),
+    ),
+    # A refund is confirmed with the figures of its preview: a confirmation whose
+    # amount or "refunded before" is not the previewed one is refused, moving nothing.
+    "refund a payment (confirmation)": Form(
+        role="freelancer",
+        path=lambda w: reverse("refund_payment", args=[w.payment.pk]),
+        valid=lambda w: {
+            f"{refund_prefix(w)}-amount": "10.00",
+            f"{refund_prefix(w)}-reason": "",
+            f"{refund_prefix(w)}-idempotency_key": uuid.uuid4().hex,
+            f"{refund_prefix(w)}-previewed_amount": "1000",
+            f"{refund_prefix(w)}-refunded_before": str(refunded_cents(w.payment)),
+            "confirm": "1",
+        },
+        bad=lambda w: {
+            f"{refund_prefix(w)}-amount": bad.bad_amount(more_than_cents=w.payment.amount_cents),
+            f"{refund_prefix(w)}-reason": bad.bad_optional_text(500),
+            f"{refund_prefix(w)}-idempotency_key": bad.bad_key,
+            f"{refund_prefix(w)}-previewed_amount": other_figure(1000),
+            f"{refund_prefix(w)}-refunded_before": other_figure(refunded_cents(w.payment)),
+        },
+        required=frozenset({"-amount", "-idempotency_key", "-previewed_amount", "-refunded_before"}),
+    ),
+    "settings: time zone": Form(
+        role="freelancer",
+        path=lambda w: reverse("account_settings"),
+        valid=lambda w: {"time_zone": "Pacific/Auckland"},
+        bad={"time_zone": bad.not_in(sorted(known_time_zones()))},
+        required=frozenset({"time_zone"}),
     ),
     "sign in": Form(
         role="anonymous",
@@ -524,7 +580,8 @@ def test_any_text_in_url_path_parts_is_404_without_server_error():
             "refund request": f"/refund-requests/{world.refund_request.pk}/{quoted}/",
             "profile": f"/people/{quoted}/",
         }[where]
-        known = {"pause", "resume", "withdraw_notice", "propose_end", "fund", "submit", "release", "approve"}
+        known = {"pause", "resume", "withdraw_notice", "propose_end", "withdraw_end_proposal", "decline_end"}
+        known |= {"fund", "submit", "release", "approve"}
         known |= {"dispute", "clara", "felix", "uma", "sam", "rita"}
         if text in known or text.lower() in known:
             return
@@ -569,6 +626,77 @@ def test_the_next_address_after_marking_notifications_read_never_leaves_the_site
     fuzz()
 
 
+HOSTILE_ADDRESSES = [
+    "//evil.example.com",
+    "https://evil.example.com/",
+    "http:evil.example.com",
+    "/\\evil.example.com",
+    "\\\\evil.example.com",
+    "javascript:alert(1)",
+    "///evil.example.com",
+    "https:/evil.example.com",
+    " //evil.example.com",
+    "\t//evil.example.com",
+]
+
+
+def test_opening_other_peoples_notifications_and_ids_that_do_not_exist_is_404_and_marks_nothing_read():
+    """Uma opens notifications by id: Felix's and Clara's, and ids of nothing (zero,
+    huge, beyond any integer column). Each is 404 and nothing changes."""
+    world = build_world()
+    browser = world.browser("unrelated", raise_request_exception=False)
+    rows = Rows()
+    others = sorted(Notification.objects.exclude(user=world.user("unrelated")).values_list("pk", flat=True))
+    ids = st.one_of(
+        st.sampled_from(others),
+        st.integers(min_value=0, max_value=2**31),
+        st.integers(min_value=2**31, max_value=10**40),
+    )
+
+    @fuzz_settings(EXAMPLES * 2)
+    @given(notification_id=ids)
+    def fuzz(notification_id):
+        response = browser.get(reverse("notification_open", args=[notification_id]))
+        check_refused("notification_open: other people's ids", response, rows)
+        assert response.status_code == 404, (notification_id, response.status_code)
+
+    fuzz()
+
+
+def test_opening_a_notification_never_leaves_the_site_whatever_link_it_stores():
+    """The place a notification opens comes from its stored link: one that is not a
+    path on this site (however it got there) goes to the contract or the list."""
+    world = build_world()
+    felix = world.user("freelancer")
+    browser = world.browser("freelancer", raise_request_exception=False)
+    hostile = st.sampled_from(HOSTILE_ADDRESSES)
+
+    @fuzz_settings(EXAMPLES * 2)
+    @given(
+        link=st.one_of(hostile, bad.junk_text, hostile.map(lambda url: url + "/x?y=1#z")).map(lambda text: text[:300]),
+        with_contract=st.booleans(),
+    )
+    def fuzz(link, with_contract):
+        link = link.replace("\x00", "")
+        notification = Notification.objects.create(
+            user=felix,
+            contract=world.hourly if with_contract else None,
+            kind=NotificationKind.CONTRACT,
+            message="Fuzzed link",
+            link=link,
+        )
+        response = browser.get(reverse("notification_open", args=[notification.pk]))
+        record("notification_open: stored link", response, False)
+        assert response.status_code == 302, response.status_code
+        location = response["Location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+        fallback = reverse("contract_detail", args=[world.hourly.pk]) if with_contract else reverse("notifications")
+        assert location in (iri_to_uri(link), fallback), (link, location)
+        assert Notification.objects.get(pk=notification.pk).read_at is not None
+
+    fuzz()
+
+
 # Regressions: what the fuzzing found, each pinned by a plain example.
 
 
@@ -580,7 +708,13 @@ def test_amounts_in_other_scripts_digits_are_refused_and_pay_nothing():
     for amount in ("١٢", "²", "１２"):
         response = world.browser("client").post(
             reverse("milestone_action", args=[world.milestone.pk, "release"]),
-            {"amount": amount, "idempotency_key": uuid.uuid4().hex},
+            {
+                "amount": amount,
+                "idempotency_key": uuid.uuid4().hex,
+                "previewed_amount": "1200",
+                "held_before": str(escrow_held_cents(world.milestone)),
+                "confirm": "1",
+            },
         )
         assert error_messages(response) == ["Enter an amount in dollars, such as 125.50."]
         assert not rows.changed()
@@ -591,15 +725,28 @@ def test_an_idempotency_key_longer_than_the_ledger_column_is_refused_not_a_serve
     world = build_world()
     rows = Rows()
     release = world.browser("client", raise_request_exception=False).post(
-        reverse("milestone_action", args=[world.milestone.pk, "release"]), {"amount": "5", "idempotency_key": "k" * 201}
+        reverse("milestone_action", args=[world.milestone.pk, "release"]),
+        {
+            "amount": "5",
+            "idempotency_key": "k" * 201,
+            "previewed_amount": "500",
+            "held_before": str(escrow_held_cents(world.milestone)),
+            "confirm": "1",
+        },
     )
     prefix = f"p{world.payment.pk}"
     refund = world.browser("freelancer", raise_request_exception=False).post(
         reverse("refund_payment", args=[world.payment.pk]),
-        {f"{prefix}-amount": "5", f"{prefix}-idempotency_key": "k" * 201},
+        {
+            f"{prefix}-amount": "5",
+            f"{prefix}-idempotency_key": "k" * 201,
+            f"{prefix}-previewed_amount": "500",
+            f"{prefix}-refunded_before": str(refunded_cents(world.payment)),
+            "confirm": "1",
+        },
     )
 
-    assert release.status_code == 302 and error_messages(release)
+    assert release.status_code == 400 and error_messages(release)
     assert refund.status_code == 400
     assert not rows.changed()
 

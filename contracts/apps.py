@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class ContractsConfig(AppConfig):
@@ -6,4 +7,8 @@ class ContractsConfig(AppConfig):
     verbose_name = "Contracts"
 
     def ready(self) -> None:
+        from contracts_portal.db_roles import grant_after_migrate
+
         from . import detection_hooks, notifications, signals  # noqa: F401
+
+        post_migrate.connect(grant_after_migrate, sender=self, dispatch_uid="contracts_portal.grant_runtime_role")

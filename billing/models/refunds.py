@@ -5,12 +5,17 @@ from django.db.models import Q
 
 from contracts_portal.append_only import AppendOnlyModel
 
+# Refunds of one payment are serialised on its contract's row, the lock every service
+# takes first: the portal's runtime database role may not lock an append-only payment
+# row (FOR UPDATE needs the UPDATE privilege it does not have; contracts_portal/db_roles.py).
 REFUND_WITHIN_PAYMENT_SQL = """
 DECLARE
     paid bigint;
     refunded bigint;
 BEGIN
-    SELECT amount_cents INTO paid FROM billing_payment WHERE id = NEW.payment_id FOR UPDATE;
+    PERFORM 1 FROM contracts_contract
+        WHERE id = (SELECT contract_id FROM billing_payment WHERE id = NEW.payment_id) FOR UPDATE;
+    SELECT amount_cents INTO paid FROM billing_payment WHERE id = NEW.payment_id;
     SELECT COALESCE(SUM(amount_cents), 0) INTO refunded FROM billing_refund WHERE payment_id = NEW.payment_id;
     IF refunded + NEW.amount_cents > paid THEN
         RAISE EXCEPTION 'refunds of payment % would reach % cents, more than the % cents paid',

@@ -1,3 +1,22 @@
+"""Production settings: everything comes from the environment.
+
+Database roles (PostgreSQL; contracts_portal/db_roles.py). The portal's processes and
+its migrations connect as different roles, so that no running process can change the
+money and history rows, whatever it sends to the database:
+
+- ``DATABASE_URL`` is the connection of this process. For the web app, the Celery
+  worker and beat it names the *runtime role* (``postgres://portal_app:...@host/db``),
+  which owns nothing and may only INSERT and SELECT on the append-only tables. For
+  ``migrate`` it names the *owner* of the tables, a role that may create them and
+  create roles.
+- ``DATABASE_RUNTIME_ROLE`` (set where ``migrate`` runs, as the owner) names the runtime
+  role: ``migrate`` then ends by creating it if needed and granting it exactly its
+  privileges, again after every migration. ``manage.py grant_runtime_role`` does the same
+  on its own.
+- ``DATABASE_RUNTIME_PASSWORD`` (same place) is the runtime role's password, set (hashed)
+  each time the grants run; the runtime processes carry it in their ``DATABASE_URL``.
+"""
+
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -29,3 +48,6 @@ STORAGES = {
 # is only for a throwaway trial of this stack (docker compose on localhost), never for a
 # real deployment: every demo account shares a published password.
 PORTAL_DEMO_MODE = env_bool("PORTAL_DEMO_MODE", False)  # noqa: F405
+
+# The runtime database role migrate creates and grants (see the docstring); empty: none.
+DATABASE_RUNTIME_ROLE = os.environ.get("DATABASE_RUNTIME_ROLE", "")

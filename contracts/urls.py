@@ -43,6 +43,7 @@ urlpatterns = [
         name="refund_request_action",
     ),
     path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/<int:notification_id>/", notifications.notification_open, name="notification_open"),
     path("contracts/<int:contract_id>/feedback/", feedback.feedback_form, name="feedback_form"),
     path("feedback/<int:feedback_id>/respond/", feedback.feedback_respond_view, name="feedback_respond"),
     path("people/<str:username>/", profiles.profile, name="profile"),

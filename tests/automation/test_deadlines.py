@@ -292,7 +292,14 @@ def test_notice_period_ends_the_contract_when_it_is_over(run_at, sweep):
     # The end schedules what follows it, and the jobs due at once ran.
     assert jobs_of(contract)[(JobKind.FEEDBACK_REMINDER, contract.client_id)].due_at == T0 + 14 * DAY
     assert jobs_of(contract)[(JobKind.CLOSURE_CHECKLIST, contract.freelancer_id)].state == JobState.DONE
-    assert len(subjects_to(contract.freelancer.email)) == 2
+    # The notice itself was e-mailed when it was given; the end brought two more.
+    assert sorted(subjects_to(contract.freelancer.email)) == sorted(
+        [
+            f"Notice given on “{contract.title}”: it ends on {(T0 + 7 * DAY):%b %-d}",
+            f"Closing “{contract.title}”: your checklist",
+            f"How did “{contract.title}” go? Leave feedback",
+        ]
+    )
 
 
 @pytest.mark.django_db
@@ -322,7 +329,10 @@ def test_withdrawn_notice_leaves_the_contract_active_and_its_job_skipped(run_at,
     assert job.state == JobState.SKIPPED
     assert job.outcome
     assert not ChecklistItem.objects.filter(contract=contract).exists()
-    assert mail.outbox == []
+    # Only the notice was e-mailed (when it was given): nothing of an end.
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        ([contract.freelancer.email], f"Notice given on “{contract.title}”: it ends on {(T0 + 7 * DAY):%b %-d}")
+    ]
 
 
 # Milestones released when the client does not review the work.

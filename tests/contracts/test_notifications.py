@@ -420,7 +420,7 @@ def test_notifications_page_needs_sign_in(client):
 
 @pytest.mark.django_db
 def test_notifications_page_lists_only_the_users_own_notifications_newest_first(client, hourly, clara, felix):
-    notify(felix, "Older news for Felix", contract=hourly, at=T0)
+    older = notify(felix, "Older news for Felix", contract=hourly, at=T0)
     notify(felix, "Newer news for Felix", contract=hourly, at=T0 + timedelta(hours=1))
     notify(clara, "Secret news for Clara", contract=hourly)
     client.force_login(felix)
@@ -431,7 +431,8 @@ def test_notifications_page_lists_only_the_users_own_notifications_newest_first(
     assert response.status_code == 200
     assert "Secret news for Clara" not in html
     assert html.index("Newer news for Felix") < html.index("Older news for Felix")
-    assert f'href="{reverse("contract_detail", args=[hourly.pk])}"' in html
+    # Each opens through notification_open, which marks it read and goes to its contract.
+    assert f'href="{reverse("notification_open", args=[older.pk])}"' in html
 
 
 @pytest.mark.django_db

@@ -17,6 +17,11 @@ processes, prefixes each line they print with its name (``web | ``, ``worker | `
   whole process group) whatever is left. A second Ctrl-C kills at once.
 - If a child exits on its own, the others are stopped and this command exits with that
   child's exit code.
+- E-mail links: unless ``PORTAL_BASE_URL`` is set, the children get
+  ``PORTAL_BASE_URL=http://HOST:PORT`` of this run (``make run PORT=8123`` links to port
+  8123), so the web and the worker write links to the address the portal is served on.
+  A wildcard host (0.0.0.0, ::) is not an address people can open: links then use
+  127.0.0.1 (or ::1), and other machines need ``PORTAL_BASE_URL`` set to the name they use.
 """
 
 from __future__ import annotations
@@ -38,6 +43,25 @@ POLL_INTERVAL = 0.2
 # Stopping order: nothing new is scheduled while the worker finishes, and the web
 # server (which may still enqueue tasks) goes last.
 STOP_ORDER = ("beat", "worker", "web")
+# Not addresses a browser opens: e-mail links use the loopback address instead.
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104  # nosec B104
+
+
+def portal_base_url(*, host: str, port: int | str) -> str:
+    """The address people open for a portal served on ``host:port``."""
+    host = WILDCARD_HOSTS.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def child_environment(*, host: str, port: int | str, environ=None) -> dict[str, str]:
+    """The environment of every child: this one's, unbuffered output, and the portal's
+    address for e-mail links unless ``PORTAL_BASE_URL`` is set explicitly."""
+    env = {**(os.environ if environ is None else environ), "PYTHONUNBUFFERED": "1"}
+    if not env.get("PORTAL_BASE_URL", "").strip():
+        env["PORTAL_BASE_URL"] = portal_base_url(host=host, port=port)
+    return env
 
 
 def child_commands(
@@ -81,14 +105,16 @@ class Command(BaseCommand):
             redis_url=getattr(settings, "REDIS_URL", ""),
             project_dir=settings.BASE_DIR,
         )
+        env = child_environment(host=options["host"], port=options["port"])
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
 
         broker = "Redis (REDIS_URL)" if getattr(settings, "REDIS_URL", "") else "SQLite file (SQLAlchemy transport)"
         self._say(f"Starting web, worker and beat; Celery broker: {broker}. Ctrl-C stops all three.")
+        self._say(f"E-mail links: {env['PORTAL_BASE_URL']}")
         try:
             for name, argv in commands:
-                self._start(name, argv)
+                self._start(name, argv, env)
             exit_code = self._supervise()
         finally:
             self._stop_all()
@@ -97,8 +123,7 @@ class Command(BaseCommand):
 
     # Children ------------------------------------------------------------------------
 
-    def _start(self, name: str, argv: list[str]) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    def _start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         # A fixed argv built by child_commands, never from user input.
         process = subprocess.Popen(  # noqa: S603  # nosec B603
             argv,

@@ -3,7 +3,7 @@ whatever the number of contracts, diary entries, milestones or payments."""
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -144,8 +144,10 @@ CONTRACT_PAGE_ROWS = 20
 
 
 def contract_payments(contract: Contract):
-    """The contract's payments, newest first, with what was refunded: a queryset the
-    contract page shows one page of at a time."""
+    """The contract's payments, newest first, with what was refunded and each refund
+    with its reason (``refund_list``, oldest first; the reason is the freelancer's word
+    to the client, shown to both parties): a queryset the contract page shows one page
+    of at a time, the refunds of the page's payments read in one query."""
     # A correlated subquery, not a join and GROUP BY: only the page's rows sum their
     # refunds, and the count of the paginator needs no join at all.
     refunded = Subquery(
@@ -156,10 +158,12 @@ def contract_payments(contract: Contract):
         .values("total")[:1],
         output_field=IntegerField(),
     )
+    refunds = Refund.objects.only("payment", "amount_cents", "reason", "created_at").order_by("created_at", "id")
     return (
         Payment.objects.filter(contract=contract)
         .annotate(refunded_cents=Coalesce(refunded, Value(0)))
         .select_related("milestone")
+        .prefetch_related(Prefetch("refunds", queryset=refunds, to_attr="refund_list"))
         .order_by("-paid_at", "-id")
     )
 

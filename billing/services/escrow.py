@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -63,16 +64,55 @@ def _check_held(milestone, totals: dict[str, int], amount_cents: int) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ReleasePlan:
+    """What paying ``amount_cents`` of a milestone's escrow to the freelancer moves:
+    the freelancer's service fee is taken on the amount and they receive the rest; the
+    share of the marketplace fee the client paid on funding that this part carries
+    stays with the platform (it is returned only on escrow given back)."""
+
+    milestone: object
+    amount_cents: int
+    held_before_cents: int
+    freelancer_fee_cents: int
+    client_fee_carried_cents: int
+
+    @property
+    def net_to_freelancer_cents(self) -> int:
+        return self.amount_cents - self.freelancer_fee_cents
+
+    @property
+    def left_in_escrow_cents(self) -> int:
+        return self.held_before_cents - self.amount_cents
+
+    @property
+    def pays_in_full(self) -> bool:
+        return self.left_in_escrow_cents == 0
+
+
+def escrow_release_plan(*, milestone, amount_cents: int) -> ReleasePlan:
+    """The figures of paying ``amount_cents`` out of the milestone's escrow now, or the
+    refusal when that much is not held: ``escrow_release`` moves exactly these."""
+    totals = escrow_totals(milestone)
+    _check_held(milestone, totals, amount_cents)
+    return ReleasePlan(
+        milestone=milestone,
+        amount_cents=amount_cents,
+        held_before_cents=totals["held"],
+        freelancer_fee_cents=fee_cents(amount_cents, settings.FREELANCER_SERVICE_FEE_BPS),
+        client_fee_carried_cents=_fee_share(totals, amount_cents),
+    )
+
+
 def escrow_release(*, milestone, amount_cents: int, key: str, at: datetime) -> Payment:
     """Pay the freelancer ``amount_cents`` out of the milestone's escrow."""
     existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return Payment.objects.get(ledger_transaction=existing)
-    totals = escrow_totals(milestone)
-    _check_held(milestone, totals, amount_cents)
+    plan = escrow_release_plan(milestone=milestone, amount_cents=amount_cents)
     contract = milestone.contract
-    client_fee_share = _fee_share(totals, amount_cents)
-    freelancer_fee = fee_cents(amount_cents, settings.FREELANCER_SERVICE_FEE_BPS)
+    client_fee_share = plan.client_fee_carried_cents
+    freelancer_fee = plan.freelancer_fee_cents
     ledger_transaction = ledger_post(
         key=key,
         kind=TransactionKind.ESCROW_RELEASE,

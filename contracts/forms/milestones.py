@@ -1,7 +1,6 @@
 from django import forms
 
-from billing.services.ledger import REQUEST_KEY_MAX_LENGTH
-
+from .confirmation import PreviewedForm, idempotency_key_field, previewed_cents_field
 from .fields import DollarsField
 
 
@@ -11,9 +10,16 @@ class SubmitWorkForm(forms.Form):
     )
 
 
-class ReleaseForm(forms.Form):
-    amount = DollarsField(required=False, label="Amount (leave empty to pay all of the escrow)")
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=REQUEST_KEY_MAX_LENGTH)
+class ReleaseForm(PreviewedForm):
+    """A payment out of a milestone's escrow, previewed then confirmed. The amount is
+    always typed (or filled in by the "all in escrow" button): an empty amount is an
+    error, not "pay everything". The confirmation carries what the preview showed
+    (the amount and the escrow held then)."""
+
+    amount = DollarsField(label="Amount to pay", error_messages={"required": "Enter the amount to pay."})
+    idempotency_key = idempotency_key_field()
+    previewed_amount = previewed_cents_field()
+    held_before = previewed_cents_field()
 
 
 class DisputeForm(forms.Form):

@@ -7,11 +7,12 @@ from django.utils import timezone
 from billing.models import Payment
 from billing.money import format_cents
 from billing.selectors import escrow_held_cents
-from billing.services.escrow import escrow_fund, escrow_release
+from billing.services.escrow import ReleasePlan, escrow_fund, escrow_release, escrow_release_plan
 from billing.services.ledger import request_idempotency_key
 from contracts_portal.errors import DomainError
 
 from ..models import Milestone, MilestoneState
+from ..models.milestone import is_contract_client
 from .locking import check, lock_milestone, take
 from .scheduling import schedule_milestone_auto_release
 
@@ -53,26 +54,61 @@ def milestone_release_unreviewed(*, milestone_id: int) -> Payment:
         )
 
 
+STALE_RELEASE = (
+    "The escrow of this milestone changed in the meantime, so what you confirmed is no longer what would "
+    "happen. Read the new figures before you confirm."
+)
+
+
+def milestone_release_plan(*, milestone: Milestone, by, amount_cents: int) -> ReleasePlan:
+    """What paying ``amount_cents`` of the milestone's escrow to the freelancer now
+    would move, or the refusal. The preview reads it without locks;
+    ``milestone_release`` computes it again with the milestone locked and moves
+    exactly these figures."""
+    check(milestone, "release", by=by)
+    held = escrow_held_cents(milestone)
+    if not 0 < amount_cents <= held:
+        raise DomainError(
+            f"Enter an amount above $0.00 and at most {format_cents(held)}, the amount in escrow.", code="amount"
+        )
+    return escrow_release_plan(milestone=milestone, amount_cents=amount_cents)
+
+
 def milestone_release(
-    *, milestone: Milestone, by, amount_cents: int | None = None, idempotency_key: str = ""
+    *,
+    milestone: Milestone,
+    by,
+    amount_cents: int | None = None,
+    idempotency_key: str = "",
+    held_before_cents: int | None = None,
 ) -> Payment:
     """The client pays the freelancer out of the milestone's escrow: all of it
-    (the milestone is then paid), or a part, leaving the rest in escrow."""
+    (the milestone is then paid), or a part, leaving the rest in escrow.
+
+    The portal's pages always name the amount, sent with the key of the form
+    (``idempotency_key``: a repeated confirmation returns the payment already made)
+    and the escrow held when the client read the preview (``held_before_cents``: if
+    it changed since, the release is refused with code ``stale``). Without an amount,
+    everything held is paid: for callers that approve the whole milestone."""
     with transaction.atomic():
         milestone = lock_milestone(milestone.pk)
+        key = f"milestone:{milestone.pk}:release"
+        if idempotency_key:
+            key = request_idempotency_key(key, idempotency_key)
+            existing = Payment.objects.filter(ledger_transaction__idempotency_key=key).first()
+            if existing is not None and is_contract_client(milestone, by):
+                if amount_cents is not None and existing.amount_cents != amount_cents:
+                    raise DomainError("This payment form was already used for another amount; reload the page.")
+                return existing
+        shown_held = held_before_cents
+        if shown_held is not None and is_contract_client(milestone, by) and escrow_held_cents(milestone) != shown_held:
+            raise DomainError(STALE_RELEASE, code="stale")
         at = timezone.now()
-        held = escrow_held_cents(milestone)
-        if amount_cents is None or amount_cents == held:
+        if amount_cents is None:
+            amount_cents = escrow_held_cents(milestone)
+        plan = milestone_release_plan(milestone=milestone, by=by, amount_cents=amount_cents)
+        if plan.pays_in_full:
             take(milestone, "release", by=by, at=at)
-            return escrow_release(
-                milestone=milestone, amount_cents=held, key=f"milestone:{milestone.pk}:release", at=at
-            )
-        check(milestone, "release", by=by)
-        if not 0 < amount_cents < held:
-            raise DomainError(f"Enter an amount above $0.00 and at most {format_cents(held)}, the amount in escrow.")
-        return escrow_release(
-            milestone=milestone,
-            amount_cents=amount_cents,
-            key=request_idempotency_key(f"milestone:{milestone.pk}:release", idempotency_key),
-            at=at,
-        )
+        elif not idempotency_key:
+            raise ValueError("a partial release needs the idempotency key of the request")
+        return escrow_release(milestone=milestone, amount_cents=plan.amount_cents, key=key, at=at)

@@ -23,6 +23,24 @@
     if (menu) { menu.removeAttribute("open"); }
   });
 
+  // A refused preview or confirmation (400, or 409 when the money changed meanwhile)
+  // comes back as the dialog with its errors and new figures: show it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if ((status === 400 || status === 409) && event.detail.target.id === "modal-host") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // "All that is left" / "All in escrow": the amount is filled in where it is typed,
+  // then the button submits it for a preview like any typed amount.
+  document.addEventListener("click", function (event) {
+    var filler = event.target.closest("button[data-fill]");
+    var field = filler && document.getElementById(filler.getAttribute("data-fill"));
+    if (field) { field.value = filler.value; }
+  });
+
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-dialog]");
     var dialog = closer && closer.closest("dialog");

@@ -42,6 +42,13 @@ def success(page, text: str):
     expect(page.get_by_role("status").filter(has_text=text)).to_be_visible()
 
 
+def confirm_in_dialog(page, button: str):
+    """Confirm what the preview dialog shows (money cannot move in one click)."""
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=button).click()
+
+
 def paid_milestone(*, freelancer_username: str, amount_cents: int, at: datetime):
     """A fixed-price contract whose milestone was funded and released in full at ``at``."""
     with time_machine.travel(at, tick=False):
@@ -148,7 +155,8 @@ def test_client_funds_freelancer_submits_and_client_releases_in_full_each_step_c
 
     sign_in(page, live_server, "clara")
     page.goto(f"{live_server.url}/contracts/{contract.pk}/")
-    row.get_by_role("button", name="Release payment").click()
+    row.get_by_role("button", name="All in escrow: $400.00").click()
+    confirm_in_dialog(page, "Pay $400.00")
     success(page, "$400.00 paid to the freelancer for “First concepts”.")
     expect(row).to_contain_text("Paid")
     expect(row.locator("td").nth(3)).to_have_text("$0.00")
@@ -163,19 +171,21 @@ def test_client_funds_freelancer_submits_and_client_releases_in_full_each_step_c
 def test_a_payment_made_180_days_ago_can_still_be_refunded_in_part(page, live_server):
     payment = paid_milestone(freelancer_username="fiona", amount_cents=400_00, at=PAID_AT)
 
-    with time_machine.travel(PAID_AT + timedelta(days=180, hours=2), tick=True):
+    with time_machine.travel(PAID_AT + timedelta(days=180) - timedelta(minutes=5), tick=True):
         sign_in(page, live_server, "fiona")
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Refunds").click()
         row = page.locator(f"#payment-{payment.pk}")
         expect(row.locator("[data-label='Left to refund']")).to_have_text("$400.00")
         row.get_by_label("Amount to refund").fill("100.00")
         row.get_by_label("Reason (shown to the client)").fill("One concept was not used")
-        row.get_by_role("button", name="Refund").click()
+        row.get_by_role("button", name="Review the refund").click()
+        confirm_in_dialog(page, "Refund $100.00")
 
         success(page, f"Refunded $100.00 of payment #{payment.pk} to the client.")
         expect(row.locator("[data-label='Refunded']")).to_have_text("$100.00")
         expect(row.locator("[data-label='Left to refund']")).to_have_text("$300.00")
-        expect(row.get_by_label("Amount to refund")).to_have_value("300.00")
+        expect(row.get_by_label("Amount to refund")).to_have_value("")
+        expect(row.get_by_role("button", name="All that is left: $300.00")).to_be_visible()
 
     refund = Refund.objects.get(payment=payment)
     assert refund.amount_cents == 100_00

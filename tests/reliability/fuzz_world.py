@@ -162,7 +162,7 @@ def build_world() -> World:
 
 # "Nothing stored": a fingerprint of every row of the portal's own tables.
 
-FINGERPRINT_APPS = ("contracts", "billing")
+FINGERPRINT_APPS = ("accounts", "contracts", "billing")
 
 
 def _tables() -> list[str]:
@@ -175,8 +175,9 @@ def _tables() -> list[str]:
 
 
 def fingerprint() -> dict[str, tuple[int, str]]:
-    """(row count, digest of every row) of each table of the contracts and billing
-    apps: contracts, diary, milestones, money, feedback, flags, notifications, jobs."""
+    """(row count, digest of every row) of each table of the accounts, contracts and
+    billing apps: profiles, contracts, diary, milestones, money, feedback, flags,
+    notifications, jobs."""
     tables = _tables()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

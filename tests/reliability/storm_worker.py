@@ -103,17 +103,18 @@ class Actor:
 
     # Outcome of one request.
 
-    def send(self, action: str, user_id: int, path: str, data: dict | None = None) -> None:
+    def send(self, action: str, user_id: int, path: str, data: dict | None = None):
+        """Post, record the outcome, and return the response (None if the request crashed)."""
         try:
             response = self.browser(user_id).post(path, data or {})
         except Exception:  # noqa: BLE001 - a crash of the request is what the storm looks for
             self.tally.record(action, SERVER_ERROR, traceback.format_exc())
-            return
+            return None
         if response.status_code >= 500:
             exc = getattr(response, "exc_info", None)
             detail = "".join(traceback.format_exception(*exc)) if exc else f"HTTP {response.status_code}"
             self.tally.record(action, SERVER_ERROR, detail)
-            return
+            return response
         # Only the messages this request added: the redirect they were meant for is never
         # followed, so earlier ones wait in the session.
         storage = getattr(response.wsgi_request, "_messages", None)
@@ -130,6 +131,21 @@ class Actor:
             self.tally.record(action, OK)
         else:
             self.tally.record(action, SERVER_ERROR, f"unexpected HTTP {response.status_code}")
+        return response
+
+    def preview_then_confirm(self, action: str, user_id: int, path: str, data: dict, figures: tuple) -> None:
+        """Money that cannot come back moves in two steps, as on the pages: the preview
+        (nothing moves), then the confirmation carrying the figures the preview showed
+        (``figures``: the names of its hidden fields). Between the two, other actors'
+        refunds and releases make some confirmations stale: those are refused (409)."""
+        preview = self.send(f"{action}: preview", user_id, path, data)
+        if preview is None or preview.status_code != 200 or not preview.context:
+            return
+        form = preview.context["form"]
+        confirmation = {**data, "confirm": "1"}
+        for name in figures:
+            confirmation[form[name].html_name] = form[name].value()
+        self.send(action, user_id, path, confirmation)
 
     # The actions. Each reads what a page would show now, then posts the form.
 
@@ -170,13 +186,15 @@ class Actor:
         if milestone is None:
             return
         held = escrow_held_cents(milestone)
-        amount = "" if held < 200 or self.rng.random() < 0.6 else _dollars(held // 2)
+        # All of the escrow (the page's "All in escrow" button), or half of it.
+        amount = _dollars(max(held, 1)) if held < 200 or self.rng.random() < 0.6 else _dollars(held // 2)
         key = self.rng.choice(["same-form", uuid.uuid4().hex])
-        self.send(
+        self.preview_then_confirm(
             "release milestone",
             user_id,
             f"/milestones/{milestone.pk}/release/",
             {"amount": amount, "idempotency_key": key},
+            figures=("previewed_amount", "held_before"),
         )
 
     def fund(self, contract, user_id: int) -> None:
@@ -201,11 +219,12 @@ class Actor:
         # The same key as another actor's click on the same form, or a fresh form.
         key = f"p{payment.pk}-{percent}" if self.rng.random() < 0.4 else uuid.uuid4().hex
         prefix = f"p{payment.pk}"
-        self.send(
+        self.preview_then_confirm(
             "refund payment",
             user_id,
             f"/payments/{payment.pk}/refund/",
             {f"{prefix}-amount": _dollars(amount), f"{prefix}-reason": "storm", f"{prefix}-idempotency_key": key},
+            figures=("previewed_amount", "refunded_before"),
         )
 
     def answer_refund_request(self, contract, user_id: int) -> None:

@@ -27,6 +27,8 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from billing.selectors import escrow_held_cents, refunded_cents
+
 from .fuzz_world import ROLES, World, build_world, changed_tables, fingerprint
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +103,16 @@ MATRIX: dict[str, list[Probe]] = {
         Probe("post", url("logout"), everyone(302)),
     ],
     "my_jobs": [Probe("get", url("my_jobs"), signed_in(200))],
+    "account_settings": [
+        Probe("get", url("account_settings"), signed_in(200)),
+        # Whoever is signed in sets their own time zone.
+        Probe(
+            "post",
+            url("account_settings"),
+            signed_in(changes(302)),
+            data=lambda w: {"time_zone": "Pacific/Auckland"},
+        ),
+    ],
     "contract_detail": [
         Probe("get", url("contract_detail", lambda w: w.hourly.pk), cells(client=200, freelancer=200), label="hourly"),
         Probe("get", url("contract_detail", lambda w: w.fixed.pk), cells(client=200, freelancer=200), label="fixed"),
@@ -192,12 +204,27 @@ MATRIX: dict[str, list[Probe]] = {
             url("milestone_action", lambda w: w.milestone.pk, lambda w: "release"),
             POST_ONLY,
         ),
+        # Releasing is previewed (nothing moves), then confirmed with the previewed
+        # figures; the freelancer is sent back to the contract page with the rule.
+        Probe(
+            "post",
+            url("milestone_action", lambda w: w.milestone.pk, lambda w: "release"),
+            cells(client=200, freelancer=302),
+            data=lambda w: {"amount": "10.00", "idempotency_key": uuid.uuid4().hex},
+            label="release: preview",
+        ),
         Probe(
             "post",
             url("milestone_action", lambda w: w.milestone.pk, lambda w: "release"),
             cells(client=changes(302), freelancer=302),
-            data=lambda w: {"idempotency_key": uuid.uuid4().hex},
-            label="release",
+            data=lambda w: {
+                "amount": "10.00",
+                "idempotency_key": uuid.uuid4().hex,
+                "previewed_amount": "1000",
+                "held_before": str(escrow_held_cents(w.milestone)),
+                "confirm": "1",
+            },
+            label="release: confirm",
         ),
         Probe(
             "post",
@@ -242,6 +269,12 @@ MATRIX: dict[str, list[Probe]] = {
             url("notifications"),
             cells(unrelated=302, client=changes(302), freelancer=changes(302), staff=302, reviewer=302),
         ),
+    ],
+    "notification_open": [
+        # Felix's unread notification: opening it marks it read and goes to its contract;
+        # to anyone else it does not exist. A link, so a POST is refused.
+        Probe("get", url("notification_open", lambda w: w.notification.pk), cells(client=404, freelancer=changes(302))),
+        Probe("post", url("notification_open", lambda w: w.notification.pk), signed_in(405)),
     ],
     "feedback_form": [
         Probe("get", url("feedback_form", lambda w: w.ended_quiet.pk), cells(client=200, freelancer=200)),
@@ -290,7 +323,19 @@ MATRIX: dict[str, list[Probe]] = {
     "refunds": [Probe("get", url("refunds"), signed_in(200))],
     "refund_payment": [
         Probe("get", url("refund_payment", lambda w: w.payment.pk), POST_ONLY),
-        # Only the freelancer who was paid refunds; to anyone else the payment does not exist.
+        # Only the freelancer who was paid refunds; to anyone else the payment does not
+        # exist. A refund is previewed (nothing moves), then confirmed with the figures.
+        Probe(
+            "post",
+            url("refund_payment", lambda w: w.payment.pk),
+            cells(client=404, freelancer=200),
+            data=lambda w: {
+                f"p{w.payment.pk}-amount": "10.00",
+                f"p{w.payment.pk}-reason": "Partial refund",
+                f"p{w.payment.pk}-idempotency_key": uuid.uuid4().hex,
+            },
+            label="preview",
+        ),
         Probe(
             "post",
             url("refund_payment", lambda w: w.payment.pk),
@@ -299,7 +344,11 @@ MATRIX: dict[str, list[Probe]] = {
                 f"p{w.payment.pk}-amount": "10.00",
                 f"p{w.payment.pk}-reason": "Partial refund",
                 f"p{w.payment.pk}-idempotency_key": uuid.uuid4().hex,
+                f"p{w.payment.pk}-previewed_amount": "1000",
+                f"p{w.payment.pk}-refunded_before": str(refunded_cents(w.payment)),
+                "confirm": "1",
             },
+            label="confirm",
         ),
     ],
 }

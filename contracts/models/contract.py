@@ -344,8 +344,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         custom={"verb": "withdraw the end proposal of"},
     )
     def withdraw_end_proposal(self, *, by, at: datetime, reason: str = "") -> None:
-        self.end_proposed_by = None
-        self.end_proposed_at = None
+        self._clear_end_proposal()
 
     @transition(
         field=state,
@@ -357,8 +356,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
     )
     def decline_end(self, *, by, at: datetime, reason: str = "") -> None:
         """``reason`` is the optional message to the proposer."""
-        self.end_proposed_by = None
-        self.end_proposed_at = None
+        self._clear_end_proposal()
 
     @transition(
         field=state,
@@ -369,8 +367,7 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         custom={"verb": "expire the end proposal of"},
     )
     def expire_end_proposal(self, *, by=None, at: datetime, reason: str = "") -> None:
-        self.end_proposed_by = None
-        self.end_proposed_at = None
+        self._clear_end_proposal()
 
     @transition(
         field=state,
@@ -428,5 +425,8 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         self.end_kind = kind
         self.end_reason = reason
         self.end_reason_note = note
+        self._clear_end_proposal()
+
+    def _clear_end_proposal(self) -> None:
         self.end_proposed_by = None
         self.end_proposed_at = None

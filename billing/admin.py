@@ -2,39 +2,16 @@ from datetime import UTC
 
 from django.contrib import admin
 
-from contracts.admin_access import ReviewersMayView
+from contracts.admin.access import ReviewersMayView
+from contracts.admin.readonly import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import EscrowMovement, Invoice, LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Refund
 from .refund_window import refund_window_refusal, refundable_until
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records are append-only: the admin shows them and never edits them."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LedgerEntryInline(admin.TabularInline):
+class LedgerEntryInline(ReadOnlyInline):
     model = LedgerEntry
-    extra = 0
-    can_delete = False
     readonly_fields = ("account", "amount_cents")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LedgerTransaction)

@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from .admin_automation import ReadOnlyAdmin
-from .models import Feedback, FeedbackResponse
-from .services import is_reviewer
+from ..models import Feedback, FeedbackResponse
+from ..services import is_reviewer
+from .readonly import ReadOnlyAdmin
 
 
 @admin.register(Feedback)

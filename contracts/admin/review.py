@@ -11,9 +11,10 @@ from django.utils.html import format_html
 
 from contracts_portal.errors import DomainError
 
-from .models import Flag, FlagDecision, FlagDecisionKind
-from .services import flag_decide, is_reviewer
-from .views.review import STATUSES, flags_with_status
+from ..models import Flag, FlagDecision, FlagDecisionKind
+from ..services import flag_decide, is_reviewer
+from ..views.review import STATUSES, flags_with_status
+from .readonly import ReadOnlyInline
 
 ADMIN_DISMISS_NOTE = "Dismissed from the admin list"
 
@@ -50,19 +51,11 @@ class FlagStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class FlagDecisionInline(admin.TabularInline):
+class FlagDecisionInline(ReadOnlyInline):
     model = FlagDecision
     fields = ("created_at", "decision", "decided_by", "note")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ("created_at", "id")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return is_reviewer(request.user)

@@ -7,9 +7,9 @@ from django.shortcuts import redirect
 
 from contracts_portal.errors import DomainError
 
-from .models import AccountSuspension
-from .services import account_suspend
-from .services.review import may_suspend
+from ..models import AccountSuspension
+from ..services import account_suspend
+from ..services.review import may_suspend
 
 
 class AccountSuspensionAddForm(forms.ModelForm):

@@ -1,4 +1,4 @@
-from .services import is_reviewer
+from ..services import is_reviewer
 
 
 class ReviewersMayView:

@@ -1,14 +1,19 @@
+"""Admin for contracts and what hangs on them: diary entries, milestones, refund
+requests and the history of state changes. Contracts and milestones are created
+through the services, with the checks a client's start or addition gets."""
+
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 
 from contracts_portal.errors import DomainError
 
-from .admin_access import ReviewersMayView
-from .models import Contract, DiaryEntry, EscrowRefundRequest, Milestone, MilestoneState, StateChange
-from .services import contract_create, contract_force_end, milestone_add
-from .services.creation import contract_terms_check, milestone_add_check
+from ..models import Contract, DiaryEntry, EscrowRefundRequest, Milestone, MilestoneState, StateChange
+from ..services import contract_create, milestone_add
+from ..services.creation import contract_terms_check, milestone_add_check
+from .access import ReviewersMayView
+from .force_end import ForceEndForm, force_end
+from .readonly import ReadOnlyAdmin, ReadOnlyInline
 
 # Read-only once the contract exists: the frozen terms (refused by PostgreSQL too) and
 # the weekly limit, which the client changes through the portal.
@@ -59,33 +64,17 @@ class ContractAddForm(forms.ModelForm):
         return cleaned
 
 
-class ForceEndForm(ActionForm):
-    reason = forms.CharField(required=False, label="Reason (shown to both parties)")
-
-
-class ReadOnlyInline(ReviewersMayView, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class MilestoneInline(ReadOnlyInline):
+class MilestoneInline(ReviewersMayView, ReadOnlyInline):
     model = Milestone
     fields = ("position", "title", "amount_cents", "state", "funded_at", "submitted_at", "closed_at")
     readonly_fields = fields
+    show_change_link = True
 
 
-class StateChangeInline(ReadOnlyInline):
+class StateChangeInline(ReviewersMayView, ReadOnlyInline):
     model = StateChange
     fields = ("created_at", "subject", "subject_id", "transition", "source", "target", "actor", "reason")
     readonly_fields = fields
-    show_change_link = False
 
 
 @admin.register(Contract)
@@ -96,7 +85,7 @@ class ContractAdmin(ReviewersMayView, admin.ModelAdmin):
     list_select_related = ("client", "freelancer")
     date_hierarchy = "started_at"
     inlines = [MilestoneInline, StateChangeInline]
-    actions = ["force_end"]
+    actions = [force_end]
     action_form = ForceEndForm
 
     def get_readonly_fields(self, request, obj=None):
@@ -117,22 +106,6 @@ class ContractAdmin(ReviewersMayView, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    @admin.action(description="Force end the selected contracts", permissions=["force_end"])
-    def force_end(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(request, "Give a reason to force contracts to end.", messages.ERROR)
-            return
-        ended = 0
-        for contract in queryset:
-            try:
-                contract_force_end(contract=contract, by=request.user, reason=reason)
-                ended += 1
-            except DomainError as error:
-                self.message_user(request, f"{contract}: {error.message}", messages.ERROR)
-        if ended:
-            self.message_user(request, f"{ended} contract{'s' if ended != 1 else ''} ended.", messages.SUCCESS)
 
     def has_force_end_permission(self, request):
         return request.user.has_perm("contracts.force_end_contract")
@@ -254,19 +227,6 @@ class EscrowRefundRequestAdmin(ReviewersMayView, admin.ModelAdmin):
 
 
 @admin.register(StateChange)
-class StateChangeAdmin(ReviewersMayView, admin.ModelAdmin):
+class StateChangeAdmin(ReviewersMayView, ReadOnlyAdmin):
     list_display = ("created_at", "contract", "subject", "subject_id", "transition", "source", "target", "actor")
     list_filter = ("subject", "transition")
-    readonly_fields = [f.name for f in StateChange._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-from . import admin_accounts, admin_automation, admin_feedback, admin_review  # noqa: E402, F401

@@ -1,22 +1,7 @@
 from django.contrib import admin
 
-from .models import ChecklistItem, OutgoingEmail, ScheduledJob
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the portal writes and workers update: shown, never edited by hand."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from ..models import ChecklistItem, OutgoingEmail, ScheduledJob
+from .readonly import ReadOnlyAdmin
 
 
 @admin.register(ScheduledJob)

@@ -1,10 +1,23 @@
+"""Outgoing e-mail: recorded once in the transaction of what causes it
+(``queue_email``), delivered by the ``deliver_email`` task after the commit
+(``email_deliver``), and handed out again by the sweep when a delivery was lost
+(``emails_to_resend``). The ``OutgoingEmail`` row, not the broker, says whether
+an e-mail still has to go: a task delivered twice finds it claimed or sent."""
+
+from datetime import timedelta
+from smtplib import SMTPException
+
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.profiles import user_time_zone
 
-from ..models import OutgoingEmail
+from ..models import EmailState, OutgoingEmail
+from ..tasks import EMAIL_RETRY_BACKOFF_MAX_SECONDS
+from ..tasks import deliver_email as deliver_email_task
 
 
 def queue_email(*, key: str, user, subject: str, template: str, context: dict) -> OutgoingEmail | None:
@@ -25,7 +38,57 @@ def queue_email(*, key: str, user, subject: str, template: str, context: dict) -
         defaults={"to": user.email, "subject": subject, "body_text": body_text, "body_html": body_html},
     )
     if created:
-        from ..tasks import deliver_email
-
-        deliver_email.delay_on_commit(email.pk)
+        deliver_email_task.delay_on_commit(email.pk)
     return email
+
+
+def email_deliver(*, email_id: int, last_attempt: bool) -> str:
+    """Send a recorded e-mail once: claim it, send it, mark it sent.
+
+    Each step commits on its own, deliberately outside one transaction: the claim
+    must be visible to every other worker before the message leaves (a second
+    delivery of the task then finds it claimed and does nothing), and a sent message
+    cannot be rolled back. A claim older than ``EMAIL_CLAIM_STALE_SECONDS`` belongs to
+    a worker that died while sending and may be taken over. A failed send records
+    the error and puts the e-mail back to pending for the task's retry, or marks it
+    failed on the ``last_attempt``, and raises the error again for the task to retry.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.EMAIL_CLAIM_STALE_SECONDS)
+    claimed = (
+        OutgoingEmail.objects.filter(pk=email_id)
+        .filter(Q(state=EmailState.PENDING) | Q(state=EmailState.SENDING, claimed_at__lt=stale))
+        .update(state=EmailState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return "already sent or being sent"
+    email = OutgoingEmail.objects.get(pk=email_id)
+    message = EmailMultiAlternatives(email.subject, email.body_text, settings.DEFAULT_FROM_EMAIL, [email.to])
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    try:
+        message.send()
+    except (SMTPException, OSError) as error:
+        OutgoingEmail.objects.filter(pk=email_id).update(
+            state=EmailState.FAILED if last_attempt else EmailState.PENDING, last_error=str(error)[:2000]
+        )
+        raise
+    OutgoingEmail.objects.filter(pk=email_id).update(state=EmailState.SENT, sent_at=timezone.now())
+    return "sent"
+
+
+def emails_to_resend(*, limit: int, now=None) -> list[int]:
+    """E-mails whose delivery task was lost: never claimed a while after they were
+    recorded, waiting for a retry far longer than the longest backoff, or claimed by
+    a worker that died while sending. A failed send waiting for its retry is left
+    to that retry, so a mail server that is down is not asked again every sweep."""
+    now = now or timezone.now()
+    unsent_after = timedelta(seconds=settings.EMAIL_RESEND_UNSENT_AFTER_SECONDS)
+    retry_lost_after = timedelta(seconds=EMAIL_RETRY_BACKOFF_MAX_SECONDS) + unsent_after
+    return list(
+        OutgoingEmail.objects.filter(
+            Q(state=EmailState.PENDING, claimed_at__isnull=True, created_at__lt=now - unsent_after)
+            | Q(state=EmailState.PENDING, claimed_at__lt=now - retry_lost_after)
+            | Q(state=EmailState.SENDING, claimed_at__lt=now - timedelta(seconds=settings.EMAIL_CLAIM_STALE_SECONDS))
+        ).values_list("id", flat=True)[:limit]
+    )

@@ -4,6 +4,8 @@ import shutil
 import pytest
 from django.db import connection
 
+pytest_plugins = ["tests.fixtures.people", "tests.fixtures.contracts", "tests.fixtures.workers"]
+
 ON_CI = bool(os.environ.get("CI"))
 CHROMIUM = "/usr/bin/chromium"
 

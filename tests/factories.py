@@ -4,6 +4,8 @@ from django.utils import timezone
 
 from contracts.models import Contract, ContractKind, DiaryEntry, Milestone
 
+PASSWORD = "correct-horse-battery"  # every factory-made user's
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -13,7 +15,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     first_name = factory.Faker("first_name")
-    password = factory.django.Password("correct-horse-battery")
+    password = factory.django.Password(PASSWORD)
 
 
 class HourlyContractFactory(factory.django.DjangoModelFactory):

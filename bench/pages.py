@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from contracts.models import Contract
 
@@ -33,12 +34,16 @@ def signed_in(username: str) -> tuple[Client, str]:
     return client, client.cookies["sessionid"].value
 
 
+def _all_my_jobs() -> str:
+    return reverse("my_jobs") + "?status=all"
+
+
 def targets(subjects: dict) -> dict[str, tuple[str, str]]:
     """name → (path, username)."""
     return {
-        "floor": ("/bench/floor/", data.HEAVY_USER),
-        "my_jobs": ("/jobs/?status=all", data.HEAVY_USER),
-        "contract": (f"/contracts/{subjects['page_contract']}/", data.PAGE_USER),
+        "floor": (reverse("bench_floor"), data.HEAVY_USER),
+        "my_jobs": (_all_my_jobs(), data.HEAVY_USER),
+        "contract": (reverse("contract_detail", args=[subjects["page_contract"]]), data.PAGE_USER),
     }
 
 
@@ -52,10 +57,10 @@ def query_counts(subjects: dict) -> dict[str, dict[str, int]]:
         .values_list("client__username", "id")[:1]
     )[0]
     pages = {
-        "my_jobs": [("/jobs/?status=all", data.HEAVY_USER), ("/jobs/?status=all", small_user[0])],
+        "my_jobs": [(_all_my_jobs(), data.HEAVY_USER), (_all_my_jobs(), small_user[0])],
         "contract": [
-            (f"/contracts/{subjects['page_contract']}/", data.PAGE_USER),
-            (f"/contracts/{small_user[1]}/", small_user[0]),
+            (reverse("contract_detail", args=[subjects["page_contract"]]), data.PAGE_USER),
+            (reverse("contract_detail", args=[small_user[1]]), small_user[0]),
         ],
     }
     counts = {}

@@ -1,7 +1,17 @@
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from .models import EscrowMovement, EscrowMovementKind, LedgerAccount, LedgerEntry, LedgerTransaction, Payment, Refund
+from .models import (
+    EscrowMovement,
+    EscrowMovementKind,
+    Invoice,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    Refund,
+)
+from .refund_window import oldest_refundable_paid_at
 
 
 def account_balance_cents(account: LedgerAccount) -> int:
@@ -64,3 +74,47 @@ def unbalanced_transactions() -> list[tuple[str, int, int]]:
         total=Coalesce(Sum("entries__amount_cents"), 0), lines=Count("entries")
     ).filter(Q(lines__lt=2) | ~Q(total=0))
     return list(totals.values_list("idempotency_key", "total", "lines"))
+
+
+def contract_payments(contract):
+    """The contract's payments, newest first, with what was refunded and each refund
+    with its reason (``refund_list``, oldest first; the reason is the freelancer's word
+    to the client, shown to both parties): a queryset the contract page shows one page
+    of at a time, the refunds of the page's payments read in one query."""
+    # A correlated subquery, not a join and GROUP BY: only the page's rows sum their
+    # refunds, and the count of the paginator needs no join at all.
+    refunded = Subquery(
+        Refund.objects.filter(payment=OuterRef("pk"))
+        .order_by()
+        .values("payment")
+        .annotate(total=Sum("amount_cents"))
+        .values("total")[:1],
+        output_field=IntegerField(),
+    )
+    refunds = Refund.objects.only("payment", "amount_cents", "reason", "created_at").order_by("created_at", "id")
+    return (
+        Payment.objects.filter(contract=contract)
+        .annotate(refunded_cents=Coalesce(refunded, Value(0)))
+        .select_related("milestone")
+        .prefetch_related(Prefetch("refunds", queryset=refunds, to_attr="refund_list"))
+        .order_by("-paid_at", "-id")
+    )
+
+
+def contract_invoices(contract):
+    return Invoice.objects.filter(contract=contract).order_by("-issued_at", "-id")
+
+
+def refundable_payments(freelancer, *, now=None):
+    """The freelancer's payments, newest first, with what has been refunded, and
+    whether each is still inside the refund window."""
+    oldest_refundable = oldest_refundable_paid_at(now)
+    return (
+        Payment.objects.filter(freelancer=freelancer)
+        .select_related("contract", "client")
+        .annotate(
+            refunded_cents=Coalesce(Sum("refunds__amount_cents"), Value(0)),
+            in_window=Case(When(paid_at__gte=oldest_refundable, then=Value(True)), default=Value(False)),
+        )
+        .order_by("-paid_at", "-id")
+    )

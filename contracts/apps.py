@@ -9,6 +9,4 @@ class ContractsConfig(AppConfig):
     def ready(self) -> None:
         from contracts_portal.db_roles import grant_after_migrate
 
-        from . import detection_hooks, notifications, signals  # noqa: F401
-
         post_migrate.connect(grant_after_migrate, sender=self, dispatch_uid="contracts_portal.grant_runtime_role")

@@ -11,8 +11,8 @@ from .models import week_edit_deadline, week_start
 class BillingWeek:
     monday: date  # from 00:00 UTC
     sunday: date  # to 23:59 UTC
-    closes_at: datetime  # the Monday 12:00 UTC after it: invoiced, its time no longer changes
-    last_week_closes_at: datetime  # this week's Monday 12:00 UTC
+    closes_at: datetime  # the Monday after it, at the invoice hour: invoiced, its time no longer changes
+    last_week_closes_at: datetime  # this week's Monday, at the invoice hour
     last_week_open: bool  # last week's time can still change
 
 

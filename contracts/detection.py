@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.urls import reverse
 
 from billing.money import format_cents
 
@@ -155,7 +156,7 @@ def off_platform_contact(*, text: str, author, contract: Contract, source: str, 
                 "text": text,
                 "matches": [{"kind": kind, "text": matched} for kind, matched in matches],
                 "contract_id": contract.pk,
-                "contract_url": f"/contracts/{contract.pk}/",
+                "contract_url": reverse("contract_detail", args=[contract.pk]),
             },
         )
     ]
@@ -207,7 +208,7 @@ def quick_end_with_escrow_returned(*, contract: Contract, plan):
             dedupe_key=f"quick_end:{contract.pk}",
             evidence={
                 "contract_id": contract.pk,
-                "contract_url": f"/contracts/{contract.pk}/",
+                "contract_url": reverse("contract_detail", args=[contract.pk]),
                 "started_at": contract.started_at.isoformat(),
                 "ended_at": contract.ended_at.isoformat(),
                 "escrow_returned_cents": plan.escrow_returned_cents,
@@ -251,7 +252,7 @@ def quick_large_refund(*, refund):
                 "refunded_cents": refunded,
                 "refunded_at": refund.created_at.isoformat(),
                 "contract_id": contract.pk,
-                "contract_url": f"/contracts/{contract.pk}/",
+                "contract_url": reverse("contract_detail", args=[contract.pk]),
             },
         )
     ]

@@ -3,18 +3,21 @@ whatever the number of contracts, diary entries, milestones or payments."""
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import EscrowMovement, EscrowMovementKind, Invoice, Payment, Refund
+from billing.models import EscrowMovement, EscrowMovementKind, Invoice
 from billing.money import hourly_amount_cents
-from billing.refund_window import oldest_refundable_paid_at
 from billing.selectors import escrow_held_by_milestone
 
 from .models import ChecklistItem, Contract, ContractState, DiaryEntry, EndReason, StateChange, week_start
+from .models.rules import declared_transitions
 
-PRIVATE_REASON_TRANSITIONS = {"end", "accept_end", "give_notice", "elapse_notice"}
+# Transitions whose reason is the private reason for ending (``private_reason``).
+PRIVATE_REASON_TRANSITIONS = {
+    name for name, declared in declared_transitions(Contract).items() if declared.get("private_reason")
+}
 
 
 def my_jobs(user, *, status: str = "active"):
@@ -137,39 +140,11 @@ def contract_history(contract: Contract, viewer) -> list[StateChange]:
     return changes
 
 
-# Rows of a contract's payments and invoices shown per page of the contract page: a
-# contract of several years has hundreds of each, and rendering them all made the
-# page several times slower than the rest of the portal (docs/benchmarks.md).
+# Rows of a contract's payments and invoices (``billing.selectors.contract_payments``
+# and ``contract_invoices``) shown per page of the contract page: a contract of several
+# years has hundreds of each, and rendering them all made the page several times
+# slower than the rest of the portal (docs/benchmarks.md).
 CONTRACT_PAGE_ROWS = 20
-
-
-def contract_payments(contract: Contract):
-    """The contract's payments, newest first, with what was refunded and each refund
-    with its reason (``refund_list``, oldest first; the reason is the freelancer's word
-    to the client, shown to both parties): a queryset the contract page shows one page
-    of at a time, the refunds of the page's payments read in one query."""
-    # A correlated subquery, not a join and GROUP BY: only the page's rows sum their
-    # refunds, and the count of the paginator needs no join at all.
-    refunded = Subquery(
-        Refund.objects.filter(payment=OuterRef("pk"))
-        .order_by()
-        .values("payment")
-        .annotate(total=Sum("amount_cents"))
-        .values("total")[:1],
-        output_field=IntegerField(),
-    )
-    refunds = Refund.objects.only("payment", "amount_cents", "reason", "created_at").order_by("created_at", "id")
-    return (
-        Payment.objects.filter(contract=contract)
-        .annotate(refunded_cents=Coalesce(refunded, Value(0)))
-        .select_related("milestone")
-        .prefetch_related(Prefetch("refunds", queryset=refunds, to_attr="refund_list"))
-        .order_by("-paid_at", "-id")
-    )
-
-
-def contract_invoices(contract: Contract):
-    return Invoice.objects.filter(contract=contract).order_by("-issued_at", "-id")
 
 
 def contract_milestones(contract: Contract):
@@ -187,21 +162,6 @@ def contract_refund_requests(contract: Contract):
         request.contract = contract
         request.milestone.contract = contract
     return requests
-
-
-def refundable_payments(freelancer, *, now=None):
-    """The freelancer's payments, newest first, with what has been refunded, and
-    whether each is still inside the refund window."""
-    oldest_refundable = oldest_refundable_paid_at(now)
-    return (
-        Payment.objects.filter(freelancer=freelancer)
-        .select_related("contract", "client")
-        .annotate(
-            refunded_cents=Coalesce(Sum("refunds__amount_cents"), Value(0)),
-            in_window=Case(When(paid_at__gte=oldest_refundable, then=Value(True)), default=Value(False)),
-        )
-        .order_by("-paid_at", "-id")
-    )
 
 
 @dataclass(frozen=True)

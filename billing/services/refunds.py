@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.services.effects import refund_made
 from contracts.services.locking import lock_contract
 from contracts_portal.errors import DomainError
 
@@ -157,7 +158,7 @@ def refund_create(
                 Line(client_funds_account(payment.client), plan.client_gets_back_cents),
             ],
         )
-        return Refund.objects.create(
+        refund = Refund.objects.create(
             payment=payment,
             amount_cents=amount_cents,
             freelancer_fee_returned_cents=plan.freelancer_fee_returned_cents,
@@ -167,3 +168,5 @@ def refund_create(
             created_at=now,
             ledger_transaction=ledger_transaction,
         )
+        refund_made(refund)
+        return refund

@@ -14,14 +14,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from contracts.selectors import refundable_payments
 from contracts_portal.errors import DomainError
 
 from ..forms import RefundForm
 from ..models import Payment
 from ..money import format_cents
 from ..refund_window import refund_window_refusal
-from ..selectors import refunded_cents
+from ..selectors import refundable_payments, refunded_cents
 from ..services.refunds import refund_create, refund_plan
 
 NOT_PREVIEWED = "The amount is not the one in the figures shown: read the new figures, then confirm."
@@ -43,7 +42,7 @@ def _render_refunds(request):
 
 @login_required
 def refund_list(request):
-    """A freelancer's payments: those of the last 180 days with what is left to
+    """A freelancer's payments: those inside the refund window with what is left to
     refund, older ones shown with the reason they can no longer be refunded."""
     return _render_refunds(request)
 

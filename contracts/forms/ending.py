@@ -11,8 +11,9 @@ class EndContractForm(forms.Form):
     """The end form: a private reason, a private note, and for a client ending a
     fixed-price contract at once, a choice for every milestone still in escrow.
 
-    ``plan_transition`` and ``state`` carry what the preview the user read was for;
-    if the contract has moved on since, the view refuses and shows the new preview.
+    ``milestones`` are the plan's ``milestones_to_decide``: the plan says whose choice
+    it is. ``plan_transition`` and ``state`` carry what the preview the user read was
+    for; if the contract has moved on since, the view refuses and shows the new preview.
     """
 
     reason = forms.ChoiceField(
@@ -33,7 +34,8 @@ class EndContractForm(forms.Form):
     def __init__(self, *args, milestones=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.milestone_fields = []
-        for milestone, held_cents in milestones:
+        for outcome in milestones:
+            milestone, held_cents = outcome.milestone, outcome.held_cents
             choice_name, amount_name = f"milestone_{milestone.pk}_choice", f"milestone_{milestone.pk}_amount"
             self.fields[choice_name] = forms.ChoiceField(
                 choices=MilestoneChoice.choices,

@@ -2,7 +2,15 @@ from .checklist import CLIENT_CHECKLIST, FREELANCER_CHECKLIST, ChecklistItem
 from .contract import OPEN_STATES, Contract, ContractKind, ContractState, EndKind, EndReason
 from .diary import DiaryEntry, week_edit_deadline, week_start
 from .feedback import CLIENT_RATES_FREELANCER, FREELANCER_RATES_CLIENT, Feedback, FeedbackResponse
-from .flags import REVIEWER_DECISIONS, Flag, FlagDecision, FlagDecisionKind, FlagRule, rule_public_explanation
+from .flags import (
+    REVIEWER_DECISIONS,
+    Flag,
+    FlagDecision,
+    FlagDecisionKind,
+    FlagRule,
+    is_reviewer,
+    rule_public_explanation,
+)
 from .milestone import HELD_IN_ESCROW, Milestone, MilestoneState
 from .notification import Notification, NotificationKind
 from .refund_request import EscrowRefundRequest, RefundRequestState
@@ -19,6 +27,7 @@ __all__ = [
     "Feedback",
     "Flag",
     "REVIEWER_DECISIONS",
+    "is_reviewer",
     "rule_public_explanation",
     "FlagDecision",
     "FlagDecisionKind",

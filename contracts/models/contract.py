@@ -4,11 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from contracts_portal.db_guards import frozen_columns
 
-from .rules import allowed_transitions, rule, system_only, transition_refusal
+from ..effects import BOTH_PARTIES, CONTRACT_END_EVENT, OTHER_PARTY, Detect, DetectText, Email, Notify, Schedule
+from .rules import TransitionRulesMixin, rule, system_only, transition
 
 
 class ContractKind(models.TextChoices):
@@ -123,7 +124,10 @@ def no_pending_end_proposal(contract: "Contract") -> bool:
     return not contract.has_open_end_proposal()
 
 
-@rule("There is no open proposal to end this contract (it may have expired after 7 days).")
+@rule(
+    "There is no open proposal to end this contract "
+    "(it may have expired after {settings.END_PROPOSAL_EXPIRY_DAYS} days)."
+)
 def pending_end_proposal(contract: "Contract") -> bool:
     return contract.has_open_end_proposal()
 
@@ -134,7 +138,22 @@ def end_proposal_expired(contract: "Contract") -> bool:
     return expires_at is not None and timezone.now() >= expires_at
 
 
-class Contract(ConcurrentTransitionMixin, models.Model):
+# What every end of a contract by its parties or its notice does after the end:
+# closure checklists and feedback requests, then the quick-end detector and a read of
+# the note given for ending (a forced end does neither detection).
+ENDED_EFFECTS = (
+    Schedule("after_end"),
+    Detect("contract_ended"),
+    DetectText(
+        "The reason given for ending",
+        text_field="end_reason_note",
+        author_field="ended_by",
+        event=CONTRACT_END_EVENT,
+    ),
+)
+
+
+class Contract(TransitionRulesMixin, ConcurrentTransitionMixin, models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_client")
@@ -262,12 +281,6 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         expires_at = self.end_proposal_expires_at
         return expires_at is not None and timezone.now() < expires_at
 
-    def refusal(self, transition_name: str, user=None) -> str | None:
-        return transition_refusal(self, transition_name, user)
-
-    def actions_for(self, user) -> list[str]:
-        return allowed_transitions(self, user)
-
     # Transitions. Each takes ``by`` (None for the platform), ``at`` and ``reason``
     # so the transition log records who, when and why; services call them inside
     # their transaction and save.
@@ -278,7 +291,15 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=ContractState.PAUSED,
         conditions=[hourly_only],
         permission=client_only,
-        custom={"verb": "pause"},
+        custom={
+            "verb": "pause",
+            "label": "Pause contract",
+            "effects": (
+                Notify(
+                    OTHER_PARTY, "{actor} paused the contract {title}; no new time can be recorded until it is resumed."
+                ),
+            ),
+        },
     )
     def pause(self, *, by, at: datetime, reason: str = "") -> None:
         pass
@@ -288,7 +309,11 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         source=ContractState.PAUSED,
         target=ContractState.ACTIVE,
         permission=client_only,
-        custom={"verb": "resume"},
+        custom={
+            "verb": "resume",
+            "label": "Resume contract",
+            "effects": (Notify(OTHER_PARTY, "{actor} resumed the contract {title}."),),
+        },
     )
     def resume(self, *, by, at: datetime, reason: str = "") -> None:
         pass
@@ -299,7 +324,19 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=ContractState.ENDING,
         conditions=[with_notice_period],
         permission=party_only,
-        custom={"verb": "give notice on"},
+        custom={
+            "verb": "give notice on",
+            "label": "Give notice",
+            "confirm": "Give notice",
+            "private_reason": True,
+            "effects": (
+                Schedule("notice_elapse"),
+                Notify(
+                    OTHER_PARTY, "{actor} gave notice on the contract {title}; it ends on {effective:%Y-%m-%d} UTC."
+                ),
+                Email(OTHER_PARTY, "notice_given"),
+            ),
+        },
     )
     def give_notice(self, *, by, at: datetime, reason: str, note: str = "") -> None:
         self.notice_given_by = by
@@ -314,7 +351,13 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=ContractState.ACTIVE,
         conditions=[before_notice_takes_effect],
         permission=notice_giver_only,
-        custom={"verb": "withdraw notice on"},
+        custom={
+            "verb": "withdraw notice on",
+            "label": "Withdraw notice",
+            "effects": (
+                Notify(OTHER_PARTY, "{actor} withdrew notice on the contract {title}; it continues as before."),
+            ),
+        },
     )
     def withdraw_notice(self, *, by, at: datetime, reason: str = "") -> None:
         self.notice_given_by = None
@@ -329,7 +372,20 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=None,
         conditions=[no_pending_end_proposal],
         permission=party_only,
-        custom={"verb": "propose ending"},
+        custom={
+            "verb": "propose ending",
+            "label": "Propose ending by mutual agreement",
+            "effects": (
+                Schedule("end_proposal_expiry"),
+                Notify(
+                    OTHER_PARTY,
+                    "{actor} proposed ending the contract {title} by mutual agreement; "
+                    "accept it within {expiry_days} days.",
+                ),
+                Email(OTHER_PARTY, "end_proposed"),
+                DetectText("A proposal note"),
+            ),
+        },
     )
     def propose_end(self, *, by, at: datetime, reason: str = "") -> None:
         self.end_proposed_by = by
@@ -341,7 +397,15 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=None,
         conditions=[pending_end_proposal],
         permission=proposer_only,
-        custom={"verb": "withdraw the end proposal of"},
+        custom={
+            "verb": "withdraw the end proposal of",
+            "label": "Withdraw your proposal to end",
+            "effects": (
+                Notify(
+                    OTHER_PARTY, "{actor} withdrew the proposal to end the contract {title}; it continues as before."
+                ),
+            ),
+        },
     )
     def withdraw_end_proposal(self, *, by, at: datetime, reason: str = "") -> None:
         self._clear_end_proposal()
@@ -352,7 +416,18 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=None,
         conditions=[pending_end_proposal],
         permission=other_party_only,
-        custom={"verb": "decline the proposed end of"},
+        custom={
+            "verb": "decline the proposed end of",
+            "label": "Decline the proposed end",
+            "effects": (
+                Notify(
+                    OTHER_PARTY,
+                    "{actor} declined ending the contract {title} by mutual agreement; it continues as before.",
+                    quote_reason=True,
+                ),
+                DetectText("A message declining a proposed end"),
+            ),
+        },
     )
     def decline_end(self, *, by, at: datetime, reason: str = "") -> None:
         """``reason`` is the optional message to the proposer."""
@@ -375,7 +450,16 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=ContractState.ENDED,
         conditions=[pending_end_proposal],
         permission=other_party_only,
-        custom={"verb": "accept the end of"},
+        custom={
+            "verb": "accept the end of",
+            "label": "Accept the proposed end",
+            "confirm": "Accept and end contract",
+            "private_reason": True,
+            "effects": (
+                Notify(OTHER_PARTY, "{actor} accepted ending the contract {title} by mutual agreement; it has ended."),
+                *ENDED_EFFECTS,
+            ),
+        },
     )
     def accept_end(self, *, by, at: datetime, reason: str, note: str = "") -> None:
         self._mark_ended(by=by, at=at, kind=EndKind.MUTUAL, reason=reason, note=note)
@@ -386,7 +470,22 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=ContractState.ENDED,
         conditions=[ends_at_once, notice_not_over],
         permission=party_only,
-        custom={"verb": "end"},
+        custom={
+            "verb": "end",
+            "label": "End contract",
+            "label_while_ending": "End now (cut the notice short)",
+            "confirm": "End contract",
+            "private_reason": True,
+            "effects": (
+                Notify(OTHER_PARTY, "{actor} ended the contract {title}.", not_from=(ContractState.ENDING,)),
+                Notify(
+                    OTHER_PARTY,
+                    "{actor} ended the contract {title} at once, cutting the notice period short.",
+                    only_from=(ContractState.ENDING,),
+                ),
+                *ENDED_EFFECTS,
+            ),
+        },
     )
     def end(self, *, by, at: datetime, reason: str, note: str = "") -> None:
         self._mark_ended(by=by, at=at, kind=EndKind.PARTY, reason=reason, note=note)
@@ -397,7 +496,14 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         target=ContractState.ENDED,
         conditions=[after_notice_takes_effect],
         permission=system_only,
-        custom={"verb": "end at the end of the notice period"},
+        custom={
+            "verb": "end at the end of the notice period",
+            "private_reason": True,
+            "effects": (
+                Notify(BOTH_PARTIES, "The notice period is over: the contract {title} has ended."),
+                *ENDED_EFFECTS,
+            ),
+        },
     )
     def elapse_notice(self, *, by=None, at: datetime, reason: str = "") -> None:
         """The end takes effect at the end of the notice period, whenever the sweep runs."""
@@ -414,7 +520,14 @@ class Contract(ConcurrentTransitionMixin, models.Model):
         source=list(OPEN_STATES),
         target=ContractState.ENDED,
         permission=force_end_permission,
-        custom={"verb": "force the end of"},
+        custom={
+            "verb": "force the end of",
+            "effects": (
+                Notify(BOTH_PARTIES, "The platform ended the contract {title}{because}."),
+                Schedule("after_end"),
+                Detect("contract_ended"),
+            ),
+        },
     )
     def force_end(self, *, by, at: datetime, reason: str) -> None:
         self._mark_ended(by=by, at=at, kind=EndKind.FORCED, reason=EndReason.OTHER, note=reason)

@@ -18,7 +18,8 @@ def week_start(day: date) -> date:
 
 
 def week_edit_deadline(day: date) -> datetime:
-    """Monday noon UTC after the week of ``day``: when that week is invoiced."""
+    """The Monday after the week of ``day``, at ``HOURLY_WEEK_INVOICE_HOUR_UTC``: when that
+    week is invoiced."""
     next_monday = week_start(day) + timedelta(days=7)
     return datetime.combine(next_monday, time(hour=settings.HOURLY_WEEK_INVOICE_HOUR_UTC), tzinfo=UTC)
 

@@ -26,7 +26,7 @@ class Feedback(models.Model):
     """What one party says about the other after a contract ends.
 
     Double-blind: the other party sees it only once ``revealed_at`` is set, when both
-    have submitted or the 14-day window has closed, so neither can answer a bad
+    have submitted or the window (``FEEDBACK_WINDOW_DAYS``) has closed, so neither can answer a bad
     rating with a bad rating. The private part (reason for ending, likelihood to
     recommend) is never shown to the other party at all. Written once, never edited.
     """

@@ -26,7 +26,8 @@ RULE_PUBLIC_EXPLANATIONS = {
     ),
     FlagRule.OFF_PLATFORM_CONTACT: (
         "Asking to pay or be paid outside the platform, or sharing contact details to do so, breaks the terms of "
-        "service: for 24 months after meeting on the platform, work between the two of you is paid through it."
+        f"service: for {settings.NON_CIRCUMVENTION_MONTHS} months after meeting on the platform, work between the two "
+        "of you is paid through it."
     ),
     FlagRule.QUICK_REFUND: (
         "Refunding payments made through the platform in order to be paid outside it breaks the terms of service."
@@ -47,6 +48,16 @@ class FlagDecisionKind(models.TextChoices):
 
 # What a reviewer chooses; CLOSED_WITH_ACCOUNT is recorded by the suspension itself.
 REVIEWER_DECISIONS = (FlagDecisionKind.DISMISS, FlagDecisionKind.WARN, FlagDecisionKind.SUSPEND)
+
+REVIEW_PERMISSION = "contracts.review_flags"
+
+
+def is_reviewer(user) -> bool:
+    """Whether ``user`` reviews flags, disputes and private feedback: signed in, active
+    and holding ``contracts.review_flags`` (superusers hold every permission). The one
+    check behind the review pages, the reviewers' services, the disputed-refund rule,
+    the admin and the header's Review link."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(REVIEW_PERMISSION))
 
 
 class Flag(models.Model):
@@ -81,6 +92,10 @@ class FlagDecision(AppendOnlyModel):
     note = models.TextField()
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Not stored: the AccountSuspension a decision to suspend made, set by ``flag_decide``
+    # on the instance it returns.
+    suspension = None
 
     class Meta:
         ordering = ("-created_at", "-id")

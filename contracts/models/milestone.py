@@ -1,13 +1,15 @@
 from datetime import datetime
 
 import pgtrigger
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from contracts_portal.db_guards import frozen_columns
 
-from .rules import allowed_transitions, rule, system_only, transition_refusal
+from ..effects import CLIENT, FREELANCER, DetectText, Email, Notify, Schedule
+from .rules import TransitionRulesMixin, rule, system_only, transition
 
 
 class MilestoneState(models.TextChoices):
@@ -38,7 +40,7 @@ def contract_is_open(milestone: "Milestone") -> bool:
     return milestone.contract.is_open
 
 
-class Milestone(ConcurrentTransitionMixin, models.Model):
+class Milestone(TransitionRulesMixin, ConcurrentTransitionMixin, models.Model):
     """A part of a fixed-price contract, paid through escrow.
 
     pending → funded (in escrow) → submitted → released; escrow that is not paid
@@ -62,7 +64,9 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         ordering = ("contract", "position", "id")
         indexes = [models.Index(fields=["contract", "state"], name="milestone_contract_state")]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gte=500), name="milestone_minimum_5_dollars"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=settings.MILESTONE_MINIMUM_CENTS), name="milestone_minimum_5_dollars"
+            ),
         ]
         triggers = [
             frozen_columns("milestone_contract_frozen", "contract", message="milestone %: its contract cannot change"),
@@ -77,19 +81,24 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.title} (milestone #{self.pk})"
 
-    def refusal(self, transition_name: str, user=None) -> str | None:
-        return transition_refusal(self, transition_name, user)
-
-    def actions_for(self, user) -> list[str]:
-        return allowed_transitions(self, user)
-
     @transition(
         field=state,
         source=MilestoneState.PENDING,
         target=MilestoneState.FUNDED,
         conditions=[contract_is_open],
         permission=is_contract_client,
-        custom={"verb": "fund"},
+        custom={
+            "verb": "fund",
+            "label": "Fund",
+            "effects": (
+                Notify(
+                    FREELANCER,
+                    "{actor} funded the milestone {milestone} on {title}: {amount} is in escrow.",
+                    kind="milestone",
+                    link="#milestone-{milestone_id}",
+                ),
+            ),
+        },
     )
     def fund(self, *, by, at: datetime, reason: str = "") -> None:
         self.funded_at = at
@@ -100,7 +109,22 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         target=MilestoneState.SUBMITTED,
         conditions=[contract_is_open],
         permission=is_contract_freelancer,
-        custom={"verb": "submit work for"},
+        custom={
+            "verb": "submit work for",
+            "label": "Submit work",
+            "effects": (
+                Schedule("milestone_auto_release"),
+                Notify(
+                    CLIENT,
+                    "{actor} submitted work for the milestone {milestone} on {title}; review it within "
+                    "{auto_release_days} days or the payment is released automatically.",
+                    kind="milestone",
+                    link="#milestone-{milestone_id}",
+                ),
+                Email(CLIENT, "work_submitted"),
+                DetectText("A milestone note"),
+            ),
+        },
     )
     def submit(self, *, by, at: datetime, note: str = "", reason: str = "") -> None:
         self.submitted_at = at
@@ -111,7 +135,7 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         source=list(HELD_IN_ESCROW),
         target=MilestoneState.RELEASED,
         permission=is_contract_client,
-        custom={"verb": "release payment for"},
+        custom={"verb": "release payment for", "label": "Release payment"},
     )
     def release(self, *, by, at: datetime, reason: str = "") -> None:
         self.closed_at = at

@@ -13,8 +13,8 @@ class NotificationKind(models.TextChoices):
 class Notification(models.Model):
     """A plain sentence telling one person that something happened on a contract.
 
-    Written by the receivers in ``contracts.notifications`` in the transaction that
-    made the change, so a rolled-back action leaves no notification behind.
+    Written as an effect of the change (``contracts.services.effects``) in the
+    transaction that made it, so a rolled-back action leaves no notification behind.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")

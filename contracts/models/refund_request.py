@@ -3,11 +3,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from contracts_portal.db_guards import frozen_columns
 
-from .rules import allowed_transitions, rule, system_only, transition_refusal
+from ..effects import BOTH_PARTIES, CLIENT, FREELANCER, DetectText, Notify
+from .flags import is_reviewer
+from .rules import TransitionRulesMixin, rule, system_only, transition
 
 
 class RefundRequestState(models.TextChoices):
@@ -22,7 +24,10 @@ def is_request_freelancer(request: "EscrowRefundRequest", user) -> bool:
     return bool(user and user.is_authenticated and user.pk == request.contract.freelancer_id)
 
 
-@rule("The 7 days to answer this refund request are over; it was approved automatically.")
+@rule(
+    "The {settings.REFUND_REQUEST_RESPONSE_DAYS} days to answer this refund request are over; "
+    "it was approved automatically."
+)
 def still_answerable(request: "EscrowRefundRequest") -> bool:
     from django.utils import timezone
 
@@ -38,15 +43,16 @@ def answer_time_over(request: "EscrowRefundRequest") -> bool:
 
 @rule("Only reviewers can decide a disputed refund.")
 def may_review(request: "EscrowRefundRequest", user) -> bool:
-    return bool(user and user.is_active and user.has_perm("contracts.review_flags"))
+    return is_reviewer(user)
 
 
-class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
+class EscrowRefundRequest(TransitionRulesMixin, ConcurrentTransitionMixin, models.Model):
     """The unpaid part of a funded milestone when a client ends a fixed-price contract.
 
     The freelancer approves it (the escrow goes back to the client) or disputes it
-    (an admin decides the split). Silence approves it after 7 days, so a client is
-    never left waiting on a freelancer who has gone.
+    (an admin decides the split). Silence approves it after
+    ``REFUND_REQUEST_RESPONSE_DAYS``, so a client is never left waiting on a freelancer
+    who has gone.
     """
 
     contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="refund_requests")
@@ -86,19 +92,23 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
     def respond_by_for(created_at: datetime) -> datetime:
         return created_at + timedelta(days=settings.REFUND_REQUEST_RESPONSE_DAYS)
 
-    def refusal(self, transition_name: str, user=None) -> str | None:
-        return transition_refusal(self, transition_name, user)
-
-    def actions_for(self, user) -> list[str]:
-        return allowed_transitions(self, user)
-
     @transition(
         field=state,
         source=RefundRequestState.OPEN,
         target=RefundRequestState.APPROVED,
         conditions=[still_answerable],
         permission=is_request_freelancer,
-        custom={"verb": "approve"},
+        custom={
+            "verb": "approve",
+            "label": "Approve refund",
+            "effects": (
+                Notify(
+                    CLIENT,
+                    "{freelancer} approved your refund request of {requested}; the escrow goes back to you.",
+                    kind="refund_request",
+                ),
+            ),
+        },
     )
     def approve(self, *, by, at: datetime, reason: str = "") -> None:
         self.answered_at = at
@@ -109,7 +119,18 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
         target=RefundRequestState.DISPUTED,
         conditions=[still_answerable],
         permission=is_request_freelancer,
-        custom={"verb": "dispute"},
+        custom={
+            "verb": "dispute",
+            "label": "Dispute refund",
+            "effects": (
+                Notify(
+                    CLIENT,
+                    "{freelancer} disputed your refund request of {requested}; an admin will decide how to split it.",
+                    kind="refund_request",
+                ),
+                DetectText("A dispute statement"),
+            ),
+        },
     )
     def dispute(self, *, by, at: datetime, reason: str) -> None:
         self.answered_at = at
@@ -120,7 +141,16 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
         source=RefundRequestState.DISPUTED,
         target=RefundRequestState.RESOLVED,
         permission=may_review,
-        custom={"verb": "decide"},
+        custom={
+            "verb": "decide",
+            "effects": (
+                Notify(
+                    BOTH_PARTIES,
+                    "The platform decided the disputed refund request of {requested}; see the contract for the split.",
+                    kind="refund_request",
+                ),
+            ),
+        },
     )
     def resolve(self, *, by, at: datetime, reason: str, freelancer_share_cents: int) -> None:
         self.resolved_by = by
@@ -133,7 +163,23 @@ class EscrowRefundRequest(ConcurrentTransitionMixin, models.Model):
         target=RefundRequestState.APPROVED,
         conditions=[answer_time_over],
         permission=system_only,
-        custom={"verb": "approve automatically"},
+        custom={
+            "verb": "approve automatically",
+            "effects": (
+                Notify(
+                    CLIENT,
+                    "Your refund request of {requested} was approved automatically: {freelancer} did not answer "
+                    "within {response_days} days. The escrow goes back to you.",
+                    kind="refund_request",
+                ),
+                Notify(
+                    FREELANCER,
+                    "The refund request of {requested} was approved automatically: it was not answered within "
+                    "{response_days} days. The escrow goes back to the client.",
+                    kind="refund_request",
+                ),
+            ),
+        },
     )
     def approve_unanswered(self, *, by=None, at: datetime, reason: str = "") -> None:
         self.answered_at = at

@@ -7,9 +7,13 @@ templates and error messages all read the same rule.
 """
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.db import connection
 from django_fsm import has_transition_perm
+from django_fsm import transition as fsm_transition
 
 
 class Rule:
@@ -22,7 +26,9 @@ class Rule:
         return bool(self.check(*args))
 
     def refusal_for(self, instance: Any) -> str:
-        return self.refusal.format(obj=instance)
+        """The refusal sentence, with ``{obj.…}`` read from the instance and
+        ``{settings.…}`` from the policy as currently set."""
+        return self.refusal.format(obj=instance, settings=settings)
 
 
 def rule(refusal: str) -> Callable[[Callable[..., bool]], Rule]:
@@ -35,6 +41,45 @@ def rule(refusal: str) -> Callable[[Callable[..., bool]], Rule]:
 @rule("Only the platform can do this.")
 def system_only(instance: Any, user: Any) -> bool:
     return False
+
+
+def transition(**declaration):
+    """django-fsm's ``@transition``, refusing to run outside ``transaction.atomic()``:
+    a transition's history row and effects are written by
+    ``contracts.services.transitions.take`` in the same transaction as the new state,
+    so a transition taken on its own could leave the state without its record."""
+
+    def wrap(method):
+        @wraps(method)
+        def in_transaction(instance, *args, **kwargs):
+            if not connection.in_atomic_block:
+                raise RuntimeError("State transitions must run inside transaction.atomic(); use the services.")
+            return method(instance, *args, **kwargs)
+
+        return fsm_transition(**declaration)(in_transaction)
+
+    return wrap
+
+
+def declared_transitions(model) -> dict[str, dict]:
+    """Each transition of ``model`` by name, with what it declares (django-fsm's
+    ``custom``: its verb, label, effects)."""
+    found = {}
+    for cls in reversed(model.__mro__):
+        for name, value in vars(cls).items():
+            meta = getattr(value, "_django_fsm", None)
+            if meta is not None:
+                found[name] = next(iter(meta.transitions.values())).custom
+    return found
+
+
+def declaration(model, name: str) -> dict:
+    """What transition ``name`` of ``model`` declares; a name that is no transition of
+    it fails here, loudly, not silently in a lookup table."""
+    try:
+        return declared_transitions(model)[name]
+    except KeyError:
+        raise ValueError(f"{model.__name__} has no transition named {name!r}") from None
 
 
 def transition_meta(instance: Any, name: str):
@@ -83,3 +128,14 @@ def allowed_transitions(instance: Any, user: Any) -> list[str]:
         for transition in instance.get_available_state_transitions()
         if has_transition_perm(getattr(instance, transition.name), user)
     ]
+
+
+class TransitionRulesMixin:
+    """What services and templates ask a model with ruled transitions (a contract, a
+    milestone, a refund request): ``refusal`` and ``actions_for``."""
+
+    def refusal(self, transition_name: str, user: Any = None) -> str | None:
+        return transition_refusal(self, transition_name, user)
+
+    def actions_for(self, user: Any) -> list[str]:
+        return allowed_transitions(self, user)

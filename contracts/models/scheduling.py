@@ -6,13 +6,22 @@ from django.utils import timezone
 class JobKind(models.TextChoices):
     CLOSURE_CHECKLIST = "closure_checklist", "Closure checklist"
     FEEDBACK_REQUEST = "feedback_request", "Feedback request"
-    FEEDBACK_REMINDER = "feedback_reminder", "Feedback reminder (day 7)"
-    FEEDBACK_WINDOW_CLOSE = "feedback_window_close", "Feedback window closes (day 14)"
+    FEEDBACK_REMINDER = "feedback_reminder", f"Feedback reminder (day {settings.FEEDBACK_REMINDER_DAY})"
+    FEEDBACK_WINDOW_CLOSE = "feedback_window_close", f"Feedback window closes (day {settings.FEEDBACK_WINDOW_DAYS})"
     NOTICE_ELAPSE = "notice_elapse", "Notice period ends the contract"
-    MILESTONE_AUTO_RELEASE = "milestone_auto_release", "Unreviewed work released (14 days)"
-    REFUND_REQUEST_AUTO_APPROVE = "refund_request_auto_approve", "Unanswered refund request approved (7 days)"
-    END_PROPOSAL_EXPIRY = "end_proposal_expiry", "End proposal expires (7 days)"
-    WEEKLY_INVOICE = "weekly_invoice", "Hourly week invoiced (Monday 12:00 UTC)"
+    MILESTONE_AUTO_RELEASE = (
+        "milestone_auto_release",
+        f"Unreviewed work released ({settings.MILESTONE_AUTO_RELEASE_DAYS} days)",
+    )
+    REFUND_REQUEST_AUTO_APPROVE = (
+        "refund_request_auto_approve",
+        f"Unanswered refund request approved ({settings.REFUND_REQUEST_RESPONSE_DAYS} days)",
+    )
+    END_PROPOSAL_EXPIRY = "end_proposal_expiry", f"End proposal expires ({settings.END_PROPOSAL_EXPIRY_DAYS} days)"
+    WEEKLY_INVOICE = (
+        "weekly_invoice",
+        f"Hourly week invoiced (Monday {settings.HOURLY_WEEK_INVOICE_HOUR_UTC:02d}:00 UTC)",
+    )
 
 
 class JobState(models.TextChoices):

@@ -8,8 +8,9 @@ from contracts_portal.append_only import AppendOnlyModel
 
 class StateChange(AppendOnlyModel):
     """One row per state transition of a contract, a milestone or a refund request:
-    who took it, when, from which state to which, and why. Written by the
-    ``post_transition`` receiver in the transaction that saves the new state."""
+    who took it, when, from which state to which, and why. Written first of a
+    transition's effects by ``contracts.services.transitions.take``, in the transaction
+    that saves the new state."""
 
     contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="state_changes")
     subject = models.CharField(max_length=40)

@@ -30,6 +30,10 @@ class AccountSuspension(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    # Not stored: how many open contracts the suspension ended, set by ``account_suspend``
+    # on the instance it returns (each end is in its contract's own history).
+    contracts_ended: int | None = None
+
     class Meta:
         ordering = ("-created_at", "-id")
 

@@ -29,6 +29,7 @@ from .lifecycle import (
 from .milestones import milestone_fund, milestone_release, milestone_release_unreviewed, milestone_submit
 from .refund_requests import refund_request_approve, refund_request_approve_unanswered, refund_request_dispute
 from .review import account_suspend, flag_decide, is_reviewer, refund_request_resolve
+from .weekly_invoicing import contract_invoice_week
 
 __all__ = [
     "account_suspend",
@@ -68,4 +69,5 @@ __all__ = [
     "refund_request_approve",
     "refund_request_approve_unanswered",
     "refund_request_dispute",
+    "contract_invoice_week",
 ]

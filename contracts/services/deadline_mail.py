@@ -1,8 +1,9 @@
 """E-mails for deadlines a person must act on: a refund request to answer, submitted
 work to review, notice that ends a contract, a proposal to end it by mutual agreement.
 
-The receivers in ``contracts.notifications`` call these in the transaction of the
-event, next to the in-app notification, so a rolled-back action e-mails nobody. Each
+The effects of the transitions and rows concerned (``contracts.services.effects``)
+call these in the transaction of the event, next to the in-app notification, so a
+rolled-back action e-mails nobody. Each
 e-mail is recorded under a key unique to the event (``queue_email``): an action that
 is retried or delivered twice cannot e-mail twice. Each names its deadline in the
 recipient's time zone, the zone named, and links, absolutely (``PORTAL_BASE_URL``),

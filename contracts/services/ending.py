@@ -10,14 +10,25 @@ from django.utils import timezone
 
 from billing.money import fee_cents, format_cents
 from billing.selectors import escrow_held_by_milestone
-from billing.services.escrow import escrow_release, escrow_return
+from billing.services.escrow import escrow_return
 from billing.services.invoices import invoice_unbilled_time, unbilled_time
 from contracts_portal.errors import DomainError
 
-from ..events import contract_ended
-from ..models import HELD_IN_ESCROW, Contract, ContractState, EndReason, EscrowRefundRequest, Milestone, MilestoneState
-from .locking import check, lock_contract, take
-from .scheduling import schedule_after_end, schedule_refund_request_auto_approve
+from ..models import (
+    HELD_IN_ESCROW,
+    Contract,
+    ContractState,
+    EndReason,
+    EscrowRefundRequest,
+    JobKind,
+    Milestone,
+    MilestoneState,
+)
+from . import effects
+from .jobs import job_handler
+from .locking import lock_contract
+from .milestones import milestone_pay
+from .transitions import check, take
 
 CIRCUMVENTION_WARNING = (
     "Ending a contract to pay or be paid outside the portal, to avoid fees, breaks the "
@@ -65,6 +76,15 @@ class EndPlan:
     client_fee_on_unbilled_cents: int = 0
     milestones: tuple[MilestoneOutcome, ...] = field(default_factory=tuple)
     cancelled_milestones: tuple[Milestone, ...] = field(default_factory=tuple)
+    chooses_milestones: bool = False
+
+    @property
+    def milestones_to_decide(self) -> tuple[MilestoneOutcome, ...]:
+        """The milestones in escrow whose payment the person ending chooses now (pay in
+        full, part or nothing): all of them for a client ending a fixed-price contract at
+        once, none otherwise (a freelancer's end returns the escrow; at the end of a
+        client's notice what is unreleased becomes a refund request)."""
+        return self.milestones if self.chooses_milestones else ()
 
     @property
     def ends_now(self) -> bool:
@@ -148,11 +168,11 @@ def _plan(contract: Contract, *, by, transition: str, at: datetime, decisions=No
     if contract.is_hourly:
         minutes, cents = unbilled_time(contract)
     outcomes, cancelled = [], []
+    client_settles = not contract.is_hourly and _client_settles(contract, by=by, transition=transition)
+    # Only a client ending at once is there to choose; at the end of a client's
+    # notice every milestone still in escrow becomes a refund request.
+    client_chooses_now = client_settles and transition == "end"
     if not contract.is_hourly:
-        client_settles = _client_settles(contract, by=by, transition=transition)
-        # Only a client ending at once is there to choose; at the end of a client's
-        # notice every milestone still in escrow becomes a refund request.
-        client_chooses_now = client_settles and transition == "end"
         decisions = decisions or {}
         held_by_milestone = escrow_held_by_milestone(contract)
         for milestone in contract.milestones.order_by("position", "id"):
@@ -185,6 +205,7 @@ def _plan(contract: Contract, *, by, transition: str, at: datetime, decisions=No
         client_fee_on_unbilled_cents=fee_cents(cents, settings.CLIENT_MARKETPLACE_FEE_BPS),
         milestones=tuple(outcomes),
         cancelled_milestones=tuple(cancelled),
+        chooses_milestones=client_chooses_now,
     )
 
 
@@ -215,7 +236,7 @@ def _carry_out(
         milestone = outcome.milestone
         milestone.contract = contract
         if outcome.pay_cents:
-            escrow_release(
+            milestone_pay(
                 milestone=milestone, amount_cents=outcome.pay_cents, key=f"milestone:{milestone.pk}:end-release", at=at
             )
         if outcome.return_cents:
@@ -236,16 +257,14 @@ def _carry_out(
                 created_at=at,
                 respond_by=EscrowRefundRequest.respond_by_for(at),
             )
-            schedule_refund_request_auto_approve(refund_request)
+            effects.refund_request_opened(refund_request)
         elif outcome.pay_cents:
             take(milestone, "release", by=by, at=at, as_platform=True, reason="Paid in full at the end of the contract")
     for milestone in plan.cancelled_milestones:
         milestone.contract = contract
         take(milestone, "cancel", by=by, at=at, as_platform=True, reason="Contract ended before funding")
     as_platform = as_platform or plan.transition == "elapse_notice"
-    take(contract, plan.transition, by=by, at=at, as_platform=as_platform, **transition_kwargs)
-    schedule_after_end(contract, ended_at=contract.ended_at, at=at)
-    contract_ended.send(sender=Contract, contract=contract, plan=plan)
+    take(contract, plan.transition, by=by, at=at, as_platform=as_platform, event={"plan": plan}, **transition_kwargs)
     return plan
 
 
@@ -309,6 +328,19 @@ def contract_elapse_notice(*, contract_id: int) -> EndPlan:
     with transaction.atomic():
         plan, at = _locked_plan(contract_id, by=None, transition="elapse_notice", as_platform=True)
         return _carry_out(plan, at=at, statement=NOTICE_REFUND_STATEMENT)
+
+
+@job_handler(JobKind.NOTICE_ELAPSE)
+def _notice_elapse(job) -> str:
+    contract_elapse_notice(contract_id=job.contract_id)
+    return "contract ended at the end of the notice period"
+
+
+def contract_force_end_preview(*, contract: Contract, by) -> EndPlan:
+    """What force-ending the contract now would do, for the admin's confirmation page:
+    the plan ``contract_force_end`` carries out, or the refusal if ``by`` may not."""
+    check(contract, "force_end", by=by)
+    return _plan(contract, by=by, transition="force_end", at=timezone.now(), strict=True)
 
 
 def contract_force_end(*, contract: Contract, by, reason: str, on_suspension: bool = False) -> EndPlan:

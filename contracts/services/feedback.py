@@ -1,5 +1,6 @@
-"""Double-blind feedback after a contract ends: each party once, within 14 days;
-both revealed together when the second arrives or when the window closes."""
+"""Double-blind feedback after a contract ends: each party once, within
+``FEEDBACK_WINDOW_DAYS``; both revealed together when the second arrives or when the
+window closes."""
 
 from datetime import datetime, timedelta
 
@@ -17,10 +18,14 @@ from ..models import (
     EndReason,
     Feedback,
     FeedbackResponse,
+    JobKind,
     Notification,
     NotificationKind,
 )
 from ..notifications import display_name
+from .deadline_mail import contract_url
+from .effects import feedback_left
+from .jobs import job_handler, job_notify
 from .locking import lock_contract
 from .mail import queue_email
 
@@ -82,7 +87,7 @@ def _reveal(contract: Contract, *, at: datetime) -> int:
             template="feedback_revealed",
             context={
                 "contract": contract,
-                "contract_url": settings.PORTAL_BASE_URL + f"/contracts/{contract.pk}/#feedback",
+                "contract_url": contract_url(contract, "feedback"),
             },
         )
     return revealed
@@ -124,6 +129,7 @@ def feedback_submit(
             private_recommend=private_recommend,
             created_at=now,
         )
+        feedback_left(feedback)
         if Feedback.objects.filter(contract=contract, author=other).exists():
             _reveal(contract, at=now)
             feedback.revealed_at = now
@@ -150,6 +156,41 @@ def feedback_reveal_pending(*, contract_id: int) -> int:
         if timezone.now() < closes_at:
             raise DomainError("The feedback window is still open.")
         return _reveal(contract, at=closes_at)
+
+
+@job_handler(JobKind.FEEDBACK_REQUEST)
+def _feedback_request(job) -> str:
+    closes_at = feedback_closes_at(job.contract)
+    return job_notify(
+        job,
+        subject=f"How did “{job.contract.title}” go? Leave feedback",
+        message=(
+            f"Leave feedback on “{job.contract.title}” by {closes_at:%Y-%m-%d %H:%M} UTC. "
+            "Neither of you sees the other's feedback until both have left it or the window closes."
+        ),
+        template="feedback_request",
+        context={"closes_at": closes_at, "window_days": settings.FEEDBACK_WINDOW_DAYS},
+    )
+
+
+@job_handler(JobKind.FEEDBACK_REMINDER)
+def _feedback_reminder(job) -> str:
+    if Feedback.objects.filter(contract=job.contract, author=job.recipient).exists():
+        raise DomainError("Feedback already left: no reminder needed.")
+    closes_at = feedback_closes_at(job.contract)
+    return job_notify(
+        job,
+        subject=f"Reminder: feedback on “{job.contract.title}” closes {closes_at:%b %d}",
+        message=f"A reminder: you can leave feedback on “{job.contract.title}” until {closes_at:%Y-%m-%d %H:%M} UTC.",
+        template="feedback_reminder",
+        context={"closes_at": closes_at},
+    )
+
+
+@job_handler(JobKind.FEEDBACK_WINDOW_CLOSE)
+def _feedback_window_close(job) -> str:
+    revealed = feedback_reveal_pending(contract_id=job.contract_id)
+    return f"feedback window closed; {revealed} feedback revealed"
 
 
 def feedback_respond(*, feedback: Feedback, by, text: str) -> FeedbackResponse:

@@ -1,10 +1,11 @@
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Contract
+from ..models import Contract, JobKind
 from .ending import reason_code
-from .locking import lock_contract, take
-from .scheduling import schedule_end_proposal_expiry, schedule_notice_elapse
+from .jobs import job_handler
+from .locking import lock_contract
+from .transitions import take
 
 
 def contract_pause(*, contract: Contract, by, reason: str = "") -> Contract:
@@ -28,7 +29,6 @@ def contract_give_notice(*, contract: Contract, by, reason: str, note: str = "")
     with transaction.atomic():
         contract = lock_contract(contract.pk)
         take(contract, "give_notice", by=by, at=timezone.now(), reason=reason, note=note)
-        schedule_notice_elapse(contract)
     return contract
 
 
@@ -40,11 +40,11 @@ def contract_withdraw_notice(*, contract: Contract, by) -> Contract:
 
 
 def contract_propose_end(*, contract: Contract, by, note: str = "") -> Contract:
-    """Propose a mutual, no-fault end; the other party has 7 days to accept it."""
+    """Propose a mutual, no-fault end; the other party has ``END_PROPOSAL_EXPIRY_DAYS`` to
+    accept it."""
     with transaction.atomic():
         contract = lock_contract(contract.pk)
         take(contract, "propose_end", by=by, at=timezone.now(), reason=note)
-        schedule_end_proposal_expiry(contract)
     return contract
 
 
@@ -66,10 +66,17 @@ def contract_decline_end(*, contract: Contract, by, message: str = "") -> Contra
 
 
 def contract_expire_end_proposal(*, contract_id: int) -> Contract:
-    """Clear a proposal to end that was not accepted within 7 days (deadline sweep)."""
+    """Clear a proposal to end that was not accepted within ``END_PROPOSAL_EXPIRY_DAYS``
+    (deadline sweep)."""
     with transaction.atomic():
         contract = lock_contract(contract_id)
         take(
             contract, "expire_end_proposal", by=None, at=timezone.now(), as_platform=True, reason="Not accepted in time"
         )
     return contract
+
+
+@job_handler(JobKind.END_PROPOSAL_EXPIRY)
+def _end_proposal_expiry(job) -> str:
+    contract_expire_end_proposal(contract_id=job.contract_id)
+    return "proposal expired"

@@ -34,21 +34,3 @@ def lock_refund_request(request_id: int) -> EscrowRefundRequest:
     request.contract = milestone.contract
     request.milestone = milestone
     return request
-
-
-def check(instance, transition_name: str, *, by, as_platform: bool = False) -> None:
-    """Raise the refusal if the transition's rules do not allow it now.
-
-    ``as_platform`` skips the permission (deadlines, and effects of an action that
-    was itself authorised) but never the state or the conditions.
-    """
-    refusal = instance.refusal(transition_name, None if as_platform else by)
-    if refusal:
-        raise DomainError(refusal)
-
-
-def take(instance, transition_name: str, *, by, at, as_platform: bool = False, **kwargs) -> None:
-    """Take a transition if its rules allow it now, and save; or raise the refusal."""
-    check(instance, transition_name, by=by, as_platform=as_platform)
-    getattr(instance, transition_name)(by=by, at=at, **kwargs)
-    instance.save()

@@ -11,10 +11,12 @@ from billing.services.escrow import ReleasePlan, escrow_fund, escrow_release, es
 from billing.services.ledger import request_idempotency_key
 from contracts_portal.errors import DomainError
 
-from ..models import Milestone, MilestoneState
+from ..models import JobKind, Milestone, MilestoneState
 from ..models.milestone import is_contract_client
-from .locking import check, lock_milestone, take
-from .scheduling import schedule_milestone_auto_release
+from . import effects
+from .jobs import job_handler
+from .locking import lock_milestone
+from .transitions import check, take
 
 
 def milestone_fund(*, milestone: Milestone, by) -> Milestone:
@@ -31,13 +33,13 @@ def milestone_submit(*, milestone: Milestone, by, note: str = "") -> Milestone:
     with transaction.atomic():
         milestone = lock_milestone(milestone.pk)
         take(milestone, "submit", by=by, at=timezone.now(), note=note, reason=note)
-        schedule_milestone_auto_release(milestone)
     return milestone
 
 
 def milestone_release_unreviewed(*, milestone_id: int) -> Payment:
-    """Release submitted work the client did not review within 14 days (deadline
-    sweep): a freelancer who delivered is not left waiting on a silent client."""
+    """Release submitted work the client did not review within
+    ``MILESTONE_AUTO_RELEASE_DAYS`` (deadline sweep): a freelancer who delivered is not
+    left waiting on a silent client."""
     with transaction.atomic():
         milestone = lock_milestone(milestone_id)
         at = timezone.now()
@@ -45,13 +47,31 @@ def milestone_release_unreviewed(*, milestone_id: int) -> Payment:
             raise DomainError("This milestone is no longer waiting for review.")
         if at < milestone.submitted_at + timedelta(days=settings.MILESTONE_AUTO_RELEASE_DAYS):
             raise DomainError("The client still has time to review this work.")
-        take(milestone, "release", by=None, at=at, as_platform=True, reason="Not reviewed within 14 days")
-        return escrow_release(
+        reason = f"Not reviewed within {settings.MILESTONE_AUTO_RELEASE_DAYS} days"
+        take(milestone, "release", by=None, at=at, as_platform=True, reason=reason)
+        return milestone_pay(
             milestone=milestone,
             amount_cents=escrow_held_cents(milestone),
             key=f"milestone:{milestone.pk}:release",
             at=at,
         )
+
+
+def milestone_pay(*, milestone: Milestone, amount_cents: int, key: str, at) -> Payment:
+    """Pay the freelancer ``amount_cents`` out of the milestone's escrow and tell them,
+    once per payment: a repeated ``key`` returns the payment already made."""
+    made = Payment.objects.filter(ledger_transaction__idempotency_key=key).first()
+    if made is not None:
+        return made
+    payment = escrow_release(milestone=milestone, amount_cents=amount_cents, key=key, at=at)
+    effects.milestone_paid(payment)
+    return payment
+
+
+@job_handler(JobKind.MILESTONE_AUTO_RELEASE)
+def _milestone_auto_release(job) -> str:
+    payment = milestone_release_unreviewed(milestone_id=job.subject_id)
+    return f"released payment #{payment.pk}"
 
 
 STALE_RELEASE = (
@@ -111,4 +131,4 @@ def milestone_release(
             take(milestone, "release", by=by, at=at)
         elif not idempotency_key:
             raise ValueError("a partial release needs the idempotency key of the request")
-        return escrow_release(milestone=milestone, amount_cents=plan.amount_cents, key=key, at=at)
+        return milestone_pay(milestone=milestone, amount_cents=plan.amount_cents, key=key, at=at)

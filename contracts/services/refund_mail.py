@@ -2,7 +2,7 @@
 back to them with the marketplace fee charged on it, and the freelancer's reason,
 which the refund form tells the freelancer is shown to the client.
 
-Queued by the refund's notification receiver in the transaction of the refund, once
+Queued by ``contracts.services.effects.refund_made`` in the transaction of the refund, once
 per refund (its key names the refund), so a rolled-back refund e-mails nobody."""
 
 from django.conf import settings

@@ -1,11 +1,14 @@
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from billing.services.escrow import escrow_return
 from contracts_portal.errors import DomainError
 
-from ..models import EscrowRefundRequest
-from .locking import lock_refund_request, take
+from ..models import EscrowRefundRequest, JobKind
+from .jobs import job_handler
+from .locking import lock_refund_request
+from .transitions import take
 
 
 def _return_requested_escrow(request: EscrowRefundRequest, *, by, at) -> None:
@@ -36,10 +39,18 @@ def refund_request_dispute(*, request: EscrowRefundRequest, by, statement: str) 
 
 
 def refund_request_approve_unanswered(*, request_id: int) -> EscrowRefundRequest:
-    """Approve a request the freelancer left unanswered for 7 days (the deadline sweep)."""
+    """Approve a request the freelancer left unanswered for ``REFUND_REQUEST_RESPONSE_DAYS``
+    (the deadline sweep)."""
     with transaction.atomic():
         request = lock_refund_request(request_id)
         at = timezone.now()
-        take(request, "approve_unanswered", by=None, at=at, as_platform=True, reason="No answer within 7 days")
+        reason = f"No answer within {settings.REFUND_REQUEST_RESPONSE_DAYS} days"
+        take(request, "approve_unanswered", by=None, at=at, as_platform=True, reason=reason)
         _return_requested_escrow(request, by=None, at=at)
     return request
+
+
+@job_handler(JobKind.REFUND_REQUEST_AUTO_APPROVE)
+def _refund_request_auto_approve(job) -> str:
+    refund_request_approve_unanswered(request_id=job.subject_id)
+    return "approved without an answer"

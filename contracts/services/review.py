@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing.money import format_cents
-from billing.services.escrow import escrow_release, escrow_return
+from billing.services.escrow import escrow_return
 from contracts_portal.errors import DomainError
 
 from ..models import (
@@ -21,15 +21,14 @@ from ..models import (
     FlagDecisionKind,
     Notification,
     NotificationKind,
+    is_reviewer,
     rule_public_explanation,
 )
 from .account_mail import email_account_closed, email_warning
 from .ending import contract_force_end
-from .locking import lock_refund_request, take
-
-
-def is_reviewer(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.has_perm("contracts.review_flags"))
+from .locking import lock_refund_request
+from .milestones import milestone_pay
+from .transitions import take
 
 
 def _check_reviewer(by) -> None:
@@ -52,7 +51,8 @@ def account_suspend(
     ended by the platform (hourly time billed, escrow returned to the client), and its
     other open flags are closed with it. The person is shown the rule, ``explanation``
     (the rule's public explanation) and ``message_to_user``; ``internal_note`` stays
-    with the reviewers."""
+    with the reviewers. The suspension returned carries ``contracts_ended``, how many
+    open contracts it ended, for the reviewer's confirmation."""
     if not may_suspend(by):
         raise DomainError("Only reviewers and administrators allowed to close accounts can do this.")
     if by.pk == user.pk:
@@ -75,8 +75,10 @@ def account_suspend(
         )
         get_user_model().objects.filter(pk=user.pk).update(is_active=False)
         open_contracts = Contract.objects.filter(Q(client=user) | Q(freelancer=user), state__in=OPEN_STATES)
+        suspension.contracts_ended = 0
         for contract in open_contracts.order_by("pk"):
             contract_force_end(contract=contract, by=by, reason=f"Account closed: {rule}", on_suspension=True)
+            suspension.contracts_ended += 1
         _close_open_flags(user, by=by, at=at, rule=rule.strip())
         email_account_closed(suspension=suspension)
         return suspension
@@ -98,7 +100,8 @@ def flag_decide(*, flag: Flag, by, decision: str, note: str, message_to_user: st
     """Record a reviewer's decision on a flag, and carry it out. Decisions are never
     edited: a later decision follows an earlier one. ``note`` is internal (reviewers
     read it); a warned or suspended user reads the rule, its public explanation and
-    ``message_to_user``."""
+    ``message_to_user``. A decision to suspend carries the ``suspension`` it made (with
+    its ``contracts_ended``)."""
     _check_reviewer(by)
     if decision not in REVIEWER_DECISIONS:
         raise DomainError("Choose dismiss, warn or suspend.")
@@ -123,7 +126,7 @@ def flag_decide(*, flag: Flag, by, decision: str, note: str, message_to_user: st
             )
             email_warning(decision=made, message_to_user=message_to_user)
         elif decision == FlagDecisionKind.SUSPEND:
-            account_suspend(
+            made.suspension = account_suspend(
                 user=flag.subject,
                 by=by,
                 rule=flag.get_rule_display(),
@@ -152,7 +155,7 @@ def refund_request_resolve(
         take(request, "resolve", by=by, at=at, reason=note.strip(), freelancer_share_cents=freelancer_cents)
         milestone = request.milestone
         if freelancer_cents:
-            escrow_release(
+            milestone_pay(
                 milestone=milestone,
                 amount_cents=freelancer_cents,
                 key=f"refund-request:{request.pk}:decision-release",

@@ -14,6 +14,7 @@ from ..models import (
     JobKind,
     ScheduledJob,
 )
+from ..tasks import run_job as run_job_task
 
 
 def schedule_job(
@@ -31,15 +32,14 @@ def schedule_job(
         },
     )
     if created and due_at <= job.created_at:
-        from ..tasks import run_job
-
-        run_job.delay_on_commit(job.pk)
+        run_job_task.delay_on_commit(job.pk)
     return job
 
 
 def schedule_after_end(contract: Contract, *, ended_at: datetime, at: datetime) -> None:
     """At the end: a closure checklist and a feedback request to each party now, a
-    feedback reminder on day 7, and the close of the feedback window on day 14."""
+    feedback reminder on day ``FEEDBACK_REMINDER_DAY``, and the close of the feedback
+    window after ``FEEDBACK_WINDOW_DAYS``."""
     items = []
     for user, checklist in ((contract.client, CLIENT_CHECKLIST), (contract.freelancer, FREELANCER_CHECKLIST)):
         items += [

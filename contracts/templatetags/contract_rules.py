@@ -2,6 +2,8 @@ from django import template
 
 from billing.money import format_cents
 
+from .. import models
+
 register = template.Library()
 
 
@@ -31,6 +33,12 @@ def actions_for(obj, user) -> list[str]:
     now, read from the transitions' own permissions and conditions:
     ``{% actions_for contract request.user as actions %}{% if "end" in actions %}``."""
     return obj.actions_for(user)
+
+
+@register.filter
+def is_reviewer(user) -> bool:
+    """``{% if user|is_reviewer %}``: the reviewer check of ``contracts.models.is_reviewer``."""
+    return models.is_reviewer(user)
 
 
 @register.simple_tag

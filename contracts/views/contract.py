@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -8,33 +9,37 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from billing import selectors as billing_selectors
 from contracts_portal.errors import DomainError
 
 from .. import selectors, services
 from ..forms.ending import DeclineEndForm
 from ..models import ChecklistItem, Contract, ContractState
+from ..models.rules import declaration
 from ..reputation import contract_feedback
 from .access import party_contract_or_404
 
-END_ACTIONS = ("end", "give_notice", "accept_end")
+# In the order the menu prefers them: accepting a proposal, ending, giving notice.
+END_ACTIONS = ("accept_end", "end", "give_notice")
 
+# The menu's actions that need no form: the service that takes each, and what the
+# person is told once it is done (``{settings.…}`` is the policy when it is shown).
+# Their labels are the transitions' own.
 SIMPLE_ACTIONS = {
-    "pause": (services.contract_pause, "Pause contract", "The contract is paused: no new time can be recorded."),
-    "resume": (services.contract_resume, "Resume contract", "The contract is active again."),
-    "withdraw_notice": (services.contract_withdraw_notice, "Withdraw notice", "Your notice is withdrawn."),
+    "pause": (services.contract_pause, "The contract is paused: no new time can be recorded."),
+    "resume": (services.contract_resume, "The contract is active again."),
+    "withdraw_notice": (services.contract_withdraw_notice, "Your notice is withdrawn."),
     "propose_end": (
         services.contract_propose_end,
-        "Propose ending by mutual agreement",
-        "You proposed ending the contract by mutual agreement; the other party has 7 days to accept.",
+        "You proposed ending the contract by mutual agreement; the other party has "
+        "{settings.END_PROPOSAL_EXPIRY_DAYS} days to accept.",
     ),
     "withdraw_end_proposal": (
         services.contract_withdraw_end_proposal,
-        "Withdraw your proposal to end",
         "Your proposal to end the contract is withdrawn; it continues as before.",
     ),
     "decline_end": (
         services.contract_decline_end,
-        "Decline the proposed end",
         "You declined the proposal to end the contract; it continues as before.",
     ),
 }
@@ -42,17 +47,21 @@ SIMPLE_ACTIONS = {
 
 def menu_for(contract: Contract, user) -> dict:
     """The (…) options menu: only what the transitions' permissions and conditions
-    allow this user now."""
+    allow this user now, each under the transition's own label."""
     allowed = contract.actions_for(user)
-    end_action = next((name for name in ("accept_end", "end", "give_notice") if name in allowed), None)
-    end_labels = {"accept_end": "Accept the proposed end", "end": "End contract", "give_notice": "End contract"}
-    if contract.state == ContractState.ENDING:
-        end_labels["end"] = "End now (cut the notice short)"
+    end_action = next((name for name in END_ACTIONS if name in allowed), None)
+    end_label = ""
+    if end_action == "give_notice":
+        end_label = declaration(Contract, "end")["label"]  # the dialog explains that ending means notice
+    elif end_action:
+        declared = declaration(Contract, end_action)
+        while_ending = declared.get("label_while_ending")
+        end_label = while_ending if while_ending and contract.state == ContractState.ENDING else declared["label"]
     return {
         "allowed": allowed,
-        "simple": [(name, SIMPLE_ACTIONS[name][1]) for name in SIMPLE_ACTIONS if name in allowed],
+        "simple": [(name, declaration(Contract, name)["label"]) for name in SIMPLE_ACTIONS if name in allowed],
         "end_action": end_action,
-        "end_label": end_labels.get(end_action, ""),
+        "end_label": end_label,
     }
 
 
@@ -74,14 +83,14 @@ def contract_detail(request, contract_id: int):
         "other_party": contract.other_party(user),
         "menu": menu_for(contract, user),
         "history": selectors.contract_history(contract, user),
-        "payments_page": _rows_page(request, selectors.contract_payments(contract), "payments_page"),
+        "payments_page": _rows_page(request, billing_selectors.contract_payments(contract), "payments_page"),
         "checklists": selectors.closure_checklists(contract, user),
         "feedback": contract_feedback(contract, user),
     }
     context["payments"] = list(context["payments_page"].object_list)
     if contract.is_hourly:
         context["diary"] = selectors.diary_summary(contract)
-        context["invoices_page"] = _rows_page(request, selectors.contract_invoices(contract), "invoices_page")
+        context["invoices_page"] = _rows_page(request, billing_selectors.contract_invoices(contract), "invoices_page")
         context["invoices"] = list(context["invoices_page"].object_list)
     else:
         context["milestones"] = selectors.contract_milestones(contract)
@@ -96,7 +105,7 @@ def contract_action(request, contract_id: int, action: str):
     if action not in SIMPLE_ACTIONS:
         raise Http404("No such action.")
     contract = party_contract_or_404(request.user, contract_id)
-    service, _label, success = SIMPLE_ACTIONS[action]
+    service, success = SIMPLE_ACTIONS[action]
     extra = {}
     if action == "decline_end":
         form = DeclineEndForm(request.POST)
@@ -109,7 +118,7 @@ def contract_action(request, contract_id: int, action: str):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, success)
+        messages.success(request, success.format(settings=settings))
     return redirect("contract_detail", contract_id=contract.pk)
 
 

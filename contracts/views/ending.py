@@ -9,11 +9,12 @@ from contracts_portal.errors import DomainError
 
 from .. import services
 from ..forms.ending import EndContractForm
+from ..models import Contract
+from ..models.rules import declaration
 from ..reputation import feedback_score
 from .access import party_contract_or_404
 
 STALE_PAGE = "This contract changed since you opened this page. Read the new preview before you confirm."
-CONFIRM_LABELS = {"end": "End contract", "give_notice": "Give notice", "accept_end": "Accept and end contract"}
 
 
 def _leave(request, contract) -> HttpResponse:
@@ -30,7 +31,7 @@ def _render(request, contract, form, plan, status=200):
             "contract": contract,
             "form": form,
             "plan": plan,
-            "confirm_label": CONFIRM_LABELS[plan.transition],
+            "confirm_label": declaration(Contract, plan.transition)["confirm"],
             "score_basis": feedback_score(request.user).contracts
             if request.user.pk == contract.freelancer_id
             else None,
@@ -38,14 +39,6 @@ def _render(request, contract, form, plan, status=200):
         # htmx swaps only successful responses; the dialog shows the errors itself.
         status=200 if request.htmx else status,
     )
-
-
-def _milestone_fields(plan):
-    if plan.transition != "end" or plan.contract.is_hourly:
-        return ()
-    if plan.by is None or plan.by.pk != plan.contract.client_id:
-        return ()
-    return [(outcome.milestone, outcome.held_cents) for outcome in plan.milestones]
 
 
 @login_required
@@ -62,11 +55,11 @@ def contract_end_view(request, contract_id: int):
     if request.method != "POST":
         form = EndContractForm(
             initial={"plan_transition": plan.transition, "state": contract.state},
-            milestones=_milestone_fields(plan),
+            milestones=plan.milestones_to_decide,
         )
         return _render(request, contract, form, plan)
 
-    form = EndContractForm(request.POST, milestones=_milestone_fields(plan))
+    form = EndContractForm(request.POST, milestones=plan.milestones_to_decide)
     valid = form.is_valid()
     try:
         plan = services.contract_end_preview(contract=contract, by=request.user, decisions=form.decisions())
@@ -81,7 +74,7 @@ def contract_end_view(request, contract_id: int):
     if form.cleaned_data["plan_transition"] != plan.transition or form.cleaned_data["state"] != contract.state:
         data = request.POST.copy()
         data["plan_transition"], data["state"] = plan.transition, contract.state
-        form = EndContractForm(data, milestones=_milestone_fields(plan))
+        form = EndContractForm(data, milestones=plan.milestones_to_decide)
         form.is_valid()
         form.add_error(None, STALE_PAGE)
         return _render(request, contract, form, plan, status=409)

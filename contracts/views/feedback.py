@@ -20,7 +20,7 @@ def _back_to_feedback(contract_id: int):
 
 @login_required
 def feedback_form(request, contract_id: int):
-    """Leave feedback on an ended contract, once, within 14 days."""
+    """Leave feedback on an ended contract, once, within ``FEEDBACK_WINDOW_DAYS``."""
     contract = party_contract_or_404(request.user, contract_id)
     refusal = feedback_refusal(contract, request.user)
     if refusal:

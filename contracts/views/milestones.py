@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -33,7 +34,10 @@ def _submit(request, milestone):
     if not form.is_valid():
         raise DomainError(_first_error(form))
     services.milestone_submit(milestone=milestone, by=request.user, note=form.cleaned_data["note"])
-    return f"Work for “{milestone.title}” is submitted; the client has 14 days to review it."
+    return (
+        f"Work for “{milestone.title}” is submitted; the client has "
+        f"{settings.MILESTONE_AUTO_RELEASE_DAYS} days to review it."
+    )
 
 
 def _release_form(data, plan=None) -> ReleaseForm:

@@ -24,7 +24,6 @@ from contracts_portal.errors import DomainError
 from .. import services
 from ..forms.review import DisputeDecisionForm, FlagDecisionForm
 from ..models import (
-    OPEN_STATES,
     AccountSuspension,
     Contract,
     EscrowRefundRequest,
@@ -287,12 +286,13 @@ def _flag_page(request, flag: Flag, form, status=200):
     return render(request, "review/flag.html", context, status=status)
 
 
-def _decision_message(flag: Flag, decision: str, ended: int) -> str:
+def _decision_message(flag: Flag, made: FlagDecision) -> str:
     subject = display_name(flag.subject)
-    if decision == FlagDecisionKind.DISMISS:
+    if made.decision == FlagDecisionKind.DISMISS:
         return f"Flag dismissed: no action against {subject}."
-    if decision == FlagDecisionKind.WARN:
+    if made.decision == FlagDecisionKind.WARN:
         return f"{subject} is warned: they were notified of the rule “{flag.get_rule_display()}”."
+    ended = made.suspension.contracts_ended
     return (
         f"{subject}'s account is closed: they can no longer sign in and see the rule “{flag.get_rule_display()}”. "
         f"{ended} open contract{'s' if ended != 1 else ''} ended, with escrow returned to the clients."
@@ -311,23 +311,18 @@ def flag_detail(request, flag_id: int):
     form = FlagDecisionForm(request.POST)
     if not form.is_valid():
         return _flag_page(request, flag, form, status=400)
-    decision = form.cleaned_data["decision"]
-    subject = flag.subject
-    ended = 0
-    if decision == FlagDecisionKind.SUSPEND:
-        ended = Contract.objects.filter(Q(client=subject) | Q(freelancer=subject), state__in=OPEN_STATES).count()
     try:
-        services.flag_decide(
+        made = services.flag_decide(
             flag=flag,
             by=request.user,
-            decision=decision,
+            decision=form.cleaned_data["decision"],
             note=form.cleaned_data["note"],
             message_to_user=form.cleaned_data["message_to_user"],
         )
     except DomainError as error:
         messages.error(request, error.message)
         return _flag_page(request, flag, form, status=409)
-    messages.success(request, _decision_message(flag, decision, ended))
+    messages.success(request, _decision_message(flag, made))
     return redirect("review_flag", flag_id=flag.pk)
 
 

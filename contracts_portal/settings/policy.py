@@ -30,6 +30,10 @@ MAX_WEEKLY_HOUR_LIMIT = 168
 # this much: feedback on a contract nobody paid for says little and is easy to fake.
 PUBLIC_FEEDBACK_MIN_NET_CENTS = 100
 
+# Work between two people who met on the platform is paid through it for this long
+# after they met (the terms' non-circumvention clause, told to a warned user).
+NON_CIRCUMVENTION_MONTHS = 24
+
 # Circumvention detection (contracts/detection.py).
 CIRCUMVENTION_QUICK_END_DAYS = 7  # ended this soon after starting, escrow returned, nothing paid
 CIRCUMVENTION_QUICK_REFUND_PERCENT = 80  # a freelancer refunding at least this share of a payment...

@@ -11,7 +11,7 @@ below use, with the clock stopped at a chosen instant.
 """
 
 import html
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from smtplib import SMTPException
 
@@ -42,8 +42,9 @@ from contracts.models import (
 )
 from contracts.services.jobs import job_execute, jobs_claim_due
 from contracts.services.scheduling import schedule_job
-from contracts.tasks import EMAIL_RETRIES, deliver_email, schedule_weekly_invoices_task, sweep_scheduled_work
+from contracts.tasks import EMAIL_RETRIES, deliver_email, schedule_weekly_invoices_task
 from tests.factories import DiaryEntryFactory, FixedContractFactory, HourlyContractFactory, MilestoneFactory
+from tests.fixtures import clock
 
 T0 = datetime(2025, 5, 7, 10, 0, tzinfo=UTC)  # a Wednesday
 DAY = timedelta(days=1)
@@ -58,28 +59,16 @@ REQUEST_NOTE = "Leave feedback on"
 
 
 @pytest.fixture
-def run_at(django_capture_on_commit_callbacks):
+def run_at():
     """``run_at(instant)``: a context with the clock stopped at ``instant`` whose
     on-commit callbacks (tasks queued with ``delay_on_commit``) run when it exits."""
-
-    @contextmanager
-    def context(instant):
-        with time_machine.travel(instant, tick=False), django_capture_on_commit_callbacks(execute=True):
-            yield
-
-    return context
+    return clock.stopped_at
 
 
 @pytest.fixture
-def sweep(run_at):
+def sweep():
     """``sweep(instant)``: the beat sweep at ``instant``; returns how many jobs it handed out."""
-
-    def run(instant) -> int:
-        with run_at(instant):
-            handed_out = sweep_scheduled_work.delay().get()
-        return handed_out
-
-    return run
+    return clock.sweep
 
 
 def made_at(instant, factory, **kwargs):

@@ -3,18 +3,15 @@ contract sends the closure checklists and feedback requests exactly once, howeve
 often the sweep and the broker hand the same work out again.
 
 Needs PostgreSQL (``DATABASE_URL``) and Redis (``REDIS_URL``). The worker uses its own
-Redis database (``WORKER_REDIS_DB``), flushed before and after, so it never consumes
-another queue. The worker thread has its own database connection, hence
-``transaction=True``; it shares ``django.core.mail.outbox`` with the test.
+Redis database (``celery_on_redis`` of tests/fixtures/workers.py), flushed before and
+after, so it never consumes another queue. The worker thread has its own database
+connection, hence ``transaction=True``; it shares ``django.core.mail.outbox`` with the test.
 """
 
-import os
-import re
 import threading
 import time
 
 import pytest
-import redis
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.core import mail
@@ -26,44 +23,9 @@ from contracts.tasks import deliver_email, run_job, sweep_scheduled_work
 from contracts_portal.celery import app
 from tests.factories import FixedContractFactory
 
-WORKER_REDIS_DB = 13
 WAIT_SECONDS = 30
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def worker_redis_url() -> str:
-    """The environment's Redis server (``REDIS_URL``), database ``WORKER_REDIS_DB``."""
-    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    return re.sub(r"/\d*$", "", base) + f"/{WORKER_REDIS_DB}"
-
-
-def _reset_broker_pools() -> None:
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def celery_on_redis(settings):
-    """The project's Celery app, not eager, publishing to the worker's Redis database."""
-    url = worker_redis_url()
-    client = redis.Redis.from_url(url, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(f"needs Redis at {url}: {error}")
-    client.flushdb()
-    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.update(task_always_eager=False, broker_url=url)
-    _reset_broker_pools()
-    try:
-        yield url
-    finally:
-        app.conf.update(saved)
-        _reset_broker_pools()
-        client.flushdb()
-        client.close()
 
 
 class Finished:

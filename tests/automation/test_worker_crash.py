@@ -17,7 +17,6 @@ delivery message was lost a minute after they were recorded.
 import email
 import email.policy
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -26,78 +25,34 @@ from collections import Counter
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-import redis
 from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from contracts.models import ContractState, EmailState, JobKind, JobState, Notification, OutgoingEmail, ScheduledJob
 from contracts.tasks import sweep_scheduled_work
-from contracts_portal.celery import app
 from tests.factories import FixedContractFactory
+from tests.fixtures.workers import MAIL_SEPARATOR, worker_database_url
 
-WORKER_REDIS_DB = 13
 CONTRACTS = 100  # two reminders each
 JOBS = 2 * CONTRACTS
 RECOVERY_SECONDS = 90
 KILL_AFTER_DONE = JOBS // 2
 KILL_AFTER_SENT = JOBS // 4
 SWEEP_EVERY_SECONDS = 2
-MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def worker_redis_url() -> str:
-    """The environment's Redis server (``REDIS_URL``), database ``WORKER_REDIS_DB``."""
-    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    return re.sub(r"/\d*$", "", base) + f"/{WORKER_REDIS_DB}"
-
-
-def _reset_broker_pools() -> None:
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.fixture
-def celery_on_redis(settings):
-    """The project's Celery app, not eager, publishing to the worker's Redis database;
-    the sweep in this process uses the worker's short requeue delays."""
-    url = worker_redis_url()
-    client = redis.Redis.from_url(url, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(f"needs Redis at {url}: {error}")
-    client.flushdb()
-    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def celery_on_redis(celery_on_redis, settings):
+    """The shared ``celery_on_redis``; the sweep in this process uses the worker's short
+    requeue delays."""
     settings.JOB_REQUEUE_AFTER_SECONDS = 3
     settings.EMAIL_CLAIM_STALE_SECONDS = 3
     settings.EMAIL_RESEND_UNSENT_AFTER_SECONDS = 5
-    app.conf.update(task_always_eager=False, broker_url=url)
-    _reset_broker_pools()
-    try:
-        yield url
-    finally:
-        app.conf.update(saved)
-        _reset_broker_pools()
-        client.flushdb()
-        client.close()
-
-
-def test_database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
+    return celery_on_redis
 
 
 class Workers:
@@ -111,7 +66,7 @@ class Workers:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.automation.worker_settings",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": worker_database_url(),
             "REDIS_URL": redis_url,
             "AUTOMATION_EMAIL_DIR": str(self.mail_dir),
             "DJANGO_LOG_LEVEL": "WARNING",

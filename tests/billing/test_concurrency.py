@@ -25,7 +25,7 @@ from contracts.models import (
 from contracts.services import MilestoneChoice, MilestoneDecision
 from contracts_portal.errors import DomainError
 from tests.factories import DiaryEntryFactory, FixedContractFactory, HourlyContractFactory, MilestoneFactory
-from tests.ledger_checks import assert_ledger_balanced
+from tests.fixtures.money import assert_ledger_balanced, milestone_payment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -157,10 +157,7 @@ def test_parties_ending_a_fixed_price_contract_at_once_settle_each_milestone_exa
 @pytest.fixture
 def payment(transactional_db) -> Payment:
     """A $100.00 milestone payment ($10.00 service fee, $5.00 client fee)."""
-    contract = FixedContractFactory()
-    milestone = MilestoneFactory(contract=contract, amount_cents=100_00)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    paid = services.milestone_release(milestone=milestone, by=contract.client)
+    paid = milestone_payment(100_00)
     assert (paid.amount_cents, paid.freelancer_fee_cents, paid.client_fee_cents) == (100_00, 10_00, 5_00)
     return paid
 

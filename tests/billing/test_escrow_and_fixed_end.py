@@ -42,8 +42,8 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
-from tests.ledger_checks import assert_ledger_balanced
-from tests.ledger_checks import balances as ledger_balances
+from tests.fixtures.contracts import fresh, funded
+from tests.fixtures.money import assert_ledger_balanced, balances
 
 NOW = datetime(2025, 6, 4, 9, 30, tzinfo=UTC)
 
@@ -56,22 +56,6 @@ def part(cents: int) -> MilestoneDecision:
 
 
 # Helpers.
-
-
-def funded(contract, amount_cents: int, *, submitted: bool = False) -> Milestone:
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    if submitted:
-        services.milestone_submit(milestone=milestone, by=contract.freelancer, note="Done")
-    return Milestone.objects.get(pk=milestone.pk)
-
-
-def fresh(obj):
-    return type(obj).objects.get(pk=obj.pk)
-
-
-def balances(contract) -> dict[str, int]:
-    return ledger_balances(client_id=contract.client_id, freelancer_id=contract.freelancer_id, contract_id=contract.pk)
 
 
 def row_counts() -> dict[str, int]:

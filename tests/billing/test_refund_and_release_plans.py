@@ -17,18 +17,16 @@ from contracts import services
 from contracts.models import Milestone, MilestoneState
 from contracts.services.milestones import STALE_RELEASE, milestone_release_plan
 from contracts_portal.errors import DomainError
-from tests.factories import FixedContractFactory, MilestoneFactory
-from tests.ledger_checks import assert_ledger_balanced
-from tests.ledger_checks import balances as ledger_balances
+from tests.factories import FixedContractFactory
+from tests.fixtures.contracts import funded
+from tests.fixtures.money import assert_ledger_balanced, balances
 
 PAID_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def funded_milestone(amount_cents: int):
-    contract = FixedContractFactory(title="Brand identity")
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents, title="Logo")
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return Milestone.objects.select_related("contract").get(pk=milestone.pk)
+def funded_milestone(amount_cents: int) -> Milestone:
+    """“Logo” of “Brand identity”, with ``amount_cents`` in escrow."""
+    return funded(FixedContractFactory(title="Brand identity"), amount_cents, "Logo")
 
 
 def paid(amount_cents: int) -> Payment:
@@ -36,10 +34,6 @@ def paid(amount_cents: int) -> Payment:
     with time_machine.travel(PAID_AT, tick=False):
         milestone = funded_milestone(amount_cents)
         return services.milestone_release(milestone=milestone, by=milestone.contract.client)
-
-
-def balances(contract) -> dict[str, int]:
-    return ledger_balances(client_id=contract.client_id, freelancer_id=contract.freelancer_id, contract_id=contract.pk)
 
 
 def moved(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

@@ -25,8 +25,7 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
-from tests.ledger_checks import assert_ledger_balanced
-from tests.ledger_checks import balances as ledger_balances
+from tests.fixtures.money import assert_ledger_balanced, milestone_payment, payment_balances, refund
 
 PAID_AT = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 
@@ -34,37 +33,13 @@ PAID_AT = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
 # Helpers.
 
 
-def milestone_payment(amount_cents: int, *, contract=None) -> Payment:
-    """A milestone of ``amount_cents`` funded by the client and released to the freelancer."""
-    contract = contract or FixedContractFactory()
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return services.milestone_release(milestone=milestone, by=contract.client)
-
-
-def hourly_payment(minutes: int, *, contract=None) -> Payment:
+def invoiced_payment(minutes: int, *, contract=None) -> Payment:
     """Recorded time invoiced at the contract's rate ($50.00/h by default)."""
     contract = contract or HourlyContractFactory()
     DiaryEntryFactory(contract=contract, minutes=minutes)
     with transaction.atomic():
         invoice = invoice_unbilled_time(contract=contract, key=f"test-invoice:{contract.pk}", at=timezone.now())
     return invoice.payment
-
-
-def balances(payment: Payment) -> dict[str, int]:
-    return ledger_balances(
-        client_id=payment.client_id, freelancer_id=payment.freelancer_id, contract_id=payment.contract_id
-    )
-
-
-def refund(payment: Payment, amount_cents: int, *, key: str | None = None, by=None, reason: str = "") -> Refund:
-    return refund_create(
-        payment=payment,
-        by=by or payment.freelancer,
-        amount_cents=amount_cents,
-        idempotency_key=key or f"test:{payment.pk}:{Refund.objects.count()}",
-        reason=reason,
-    )
 
 
 def money_rows() -> tuple[int, int, int]:
@@ -77,12 +52,12 @@ def money_rows() -> tuple[int, int, int]:
 @pytest.mark.django_db
 def test_client_of_the_payment_cannot_refund_it():
     payment = milestone_payment(100_00)
-    before, rows = balances(payment), money_rows()
+    before, rows = payment_balances(payment), money_rows()
     with pytest.raises(DomainError) as refused:
         refund(payment, 50_00, by=payment.client)
     assert str(refused.value) == "Only the freelancer who received this payment can refund it."
     assert money_rows() == rows
-    assert balances(payment) == before
+    assert payment_balances(payment) == before
     assert_ledger_balanced()
 
 
@@ -132,12 +107,12 @@ def test_a_key_too_long_for_the_ledger_is_refused_with_a_message_and_moves_nothi
 def test_full_refund_of_a_milestone_payment_returns_everything_to_the_client():
     payment = milestone_payment(100_00)
     assert (payment.amount_cents, payment.freelancer_fee_cents, payment.client_fee_cents) == (10000, 1000, 500)
-    assert balances(payment) == {"client": -10500, "earnings": 9000, "escrow": 0, "fees": 1500}
+    assert payment_balances(payment) == {"client": -10500, "earnings": 9000, "escrow": 0, "fees": 1500}
 
     made = refund(payment, 100_00)
 
     assert (made.amount_cents, made.freelancer_fee_returned_cents, made.client_fee_returned_cents) == (10000, 1000, 500)
-    assert balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
+    assert payment_balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
     assert refunded_cents(payment) == 10000
     assert_ledger_balanced()
 
@@ -146,12 +121,12 @@ def test_full_refund_of_a_milestone_payment_returns_everything_to_the_client():
 def test_refund_of_100_dollars_returns_10_dollars_of_service_fee_and_costs_the_freelancer_90():
     payment = milestone_payment(300_00)
     assert (payment.freelancer_fee_cents, payment.client_fee_cents) == (3000, 1500)
-    assert balances(payment) == {"client": -31500, "earnings": 27000, "escrow": 0, "fees": 4500}
+    assert payment_balances(payment) == {"client": -31500, "earnings": 27000, "escrow": 0, "fees": 4500}
 
     made = refund(payment, 100_00)
 
     assert made.freelancer_fee_returned_cents == 1000
-    assert balances(payment)["earnings"] == 27000 - 9000
+    assert payment_balances(payment)["earnings"] == 27000 - 9000
     assert_ledger_balanced()
 
 
@@ -162,7 +137,7 @@ def test_client_gets_the_refund_plus_the_pro_rata_marketplace_fee():
     made = refund(payment, 100_00)
 
     assert made.client_fee_returned_cents == 500
-    assert balances(payment) == {"client": -31500 + 10500, "earnings": 18000, "escrow": 0, "fees": 4500 - 1500}
+    assert payment_balances(payment) == {"client": -31500 + 10500, "earnings": 18000, "escrow": 0, "fees": 4500 - 1500}
     entries = dict(made.ledger_transaction.entries.values_list("account__code", "amount_cents"))
     assert entries == {
         f"client-funds:{payment.client_id}": 10500,
@@ -175,14 +150,19 @@ def test_client_gets_the_refund_plus_the_pro_rata_marketplace_fee():
 
 @pytest.mark.django_db
 def test_partial_refund_of_an_hourly_invoice_returns_fees_pro_rata():
-    payment = hourly_payment(90)  # 1:30 at $50.00/h = $75.00
+    payment = invoiced_payment(90)  # 1:30 at $50.00/h = $75.00
     assert (payment.amount_cents, payment.freelancer_fee_cents, payment.client_fee_cents) == (7500, 750, 375)
-    assert balances(payment) == {"client": -7875, "earnings": 6750, "escrow": 0, "fees": 1125}
+    assert payment_balances(payment) == {"client": -7875, "earnings": 6750, "escrow": 0, "fees": 1125}
 
     made = refund(payment, 25_00)
 
     assert (made.freelancer_fee_returned_cents, made.client_fee_returned_cents) == (250, 125)
-    assert balances(payment) == {"client": -7875 + 2625, "earnings": 6750 - 2250, "escrow": 0, "fees": 1125 - 375}
+    assert payment_balances(payment) == {
+        "client": -7875 + 2625,
+        "earnings": 6750 - 2250,
+        "escrow": 0,
+        "fees": 1125 - 375,
+    }
     assert_ledger_balanced()
 
 
@@ -195,7 +175,7 @@ def test_pro_rata_fee_of_an_odd_partial_refund_rounds_half_up():
 
     # 1000/3333 of 333 = 99.91 → 100; of 167 = 50.1 → 50.
     assert (made.freelancer_fee_returned_cents, made.client_fee_returned_cents) == (100, 50)
-    assert balances(payment) == {"client": -3500 + 1050, "earnings": 3000 - 900, "escrow": 0, "fees": 500 - 150}
+    assert payment_balances(payment) == {"client": -3500 + 1050, "earnings": 3000 - 900, "escrow": 0, "fees": 500 - 150}
     assert_ledger_balanced()
 
 
@@ -211,7 +191,7 @@ def test_several_partial_refunds_adding_up_to_the_payment_return_exactly_the_who
     assert [r.client_fee_returned_cents for r in made] == [17, 16, 17]
     assert sum(r.freelancer_fee_returned_cents for r in made) == 100
     assert sum(r.client_fee_returned_cents for r in made) == 50
-    assert balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
+    assert payment_balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
     assert_ledger_balanced()
 
 
@@ -223,7 +203,7 @@ def test_many_one_cent_refunds_then_the_rest_return_exactly_the_whole_fees():
     assert sum(r.amount_cents for r in made) == 3333
     assert sum(r.freelancer_fee_returned_cents for r in made) == 333
     assert sum(r.client_fee_returned_cents for r in made) == 167
-    assert balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
+    assert payment_balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
     assert_ledger_balanced()
 
 
@@ -233,21 +213,21 @@ def test_many_one_cent_refunds_then_the_rest_return_exactly_the_whole_fees():
 @pytest.mark.django_db
 def test_refund_of_more_than_the_payment_is_refused():
     payment = milestone_payment(300_00)
-    rows, before = money_rows(), balances(payment)
+    rows, before = money_rows(), payment_balances(payment)
     with pytest.raises(DomainError) as refused:
         refund(payment, 300_01)
     assert str(refused.value) == (
         "You can refund at most $300.00 of this payment: $0.00 of $300.00 has been refunded already."
     )
     assert money_rows() == rows
-    assert balances(payment) == before
+    assert payment_balances(payment) == before
 
 
 @pytest.mark.django_db
 def test_second_partial_refund_exceeding_what_is_left_is_refused_naming_what_is_left():
     payment = milestone_payment(300_00)
     refund(payment, 200_00)
-    rows, before = money_rows(), balances(payment)
+    rows, before = money_rows(), payment_balances(payment)
 
     with pytest.raises(DomainError) as refused:
         refund(payment, 150_00)
@@ -257,7 +237,7 @@ def test_second_partial_refund_exceeding_what_is_left_is_refused_naming_what_is_
         "You can refund at most $100.00 of this payment: $200.00 of $300.00 has been refunded already."
     )
     assert money_rows() == rows
-    assert balances(payment) == before
+    assert payment_balances(payment) == before
     assert refunded_cents(payment) == 20000
     assert_ledger_balanced()
 
@@ -268,7 +248,7 @@ def test_second_partial_refund_of_exactly_what_is_left_is_accepted():
     refund(payment, 200_00)
     refund(payment, 100_00)
     assert refunded_cents(payment) == 30000
-    assert balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
+    assert payment_balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
     assert_ledger_balanced()
 
 
@@ -306,7 +286,7 @@ def test_payment_up_to_180_days_old_is_refundable(days):
         made = refund(payment, 100_00)
     assert made.created_at == PAID_AT + timedelta(days=days)
     assert made.freelancer_fee_returned_cents == 1000
-    assert balances(payment) == {"client": -21000, "earnings": 18000, "escrow": 0, "fees": 3000}
+    assert payment_balances(payment) == {"client": -21000, "earnings": 18000, "escrow": 0, "fees": 3000}
     assert_ledger_balanced()
 
 
@@ -326,7 +306,7 @@ def test_payment_is_refundable_until_the_same_instant_180_days_later():
 def test_refund_even_a_moment_after_180_days_is_refused_with_a_message_naming_180_days(after):
     with time_machine.travel(PAID_AT, tick=False):
         payment = milestone_payment(300_00)
-    rows, before = money_rows(), balances(payment)
+    rows, before = money_rows(), payment_balances(payment)
     with time_machine.travel(PAID_AT + after, tick=False), pytest.raises(DomainError) as refused:
         refund(payment, 100_00)
     assert str(refused.value) == (
@@ -334,7 +314,7 @@ def test_refund_even_a_moment_after_180_days_is_refused_with_a_message_naming_18
         "and could be refunded until 2025-08-30 10:00 UTC."
     )
     assert money_rows() == rows
-    assert balances(payment) == before
+    assert payment_balances(payment) == before
     assert_ledger_balanced()
 
 
@@ -361,7 +341,7 @@ def test_refund_a_year_later_is_refused():
 def test_refunds_page_and_selector_use_the_same_window_as_the_service(client):
     """One minute after the window closes, the page says the payment can no longer be
     refunded and the selector no longer counts it as refundable; a minute before, neither."""
-    from contracts.selectors import refundable_payments
+    from billing.selectors import refundable_payments
 
     with time_machine.travel(PAID_AT, tick=False):
         payment = milestone_payment(300_00)
@@ -384,7 +364,7 @@ def test_refund_window_counts_from_the_payment_not_from_the_funding():
     with time_machine.travel(PAID_AT + timedelta(days=250), tick=False):
         made = refund(payment, 100_00)
     assert made.amount_cents == 10000
-    assert balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
+    assert payment_balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
     assert_ledger_balanced()
 
 
@@ -395,14 +375,14 @@ def test_refund_window_counts_from_the_payment_not_from_the_funding():
 def test_same_idempotency_key_twice_makes_one_refund():
     payment = milestone_payment(300_00)
     first = refund(payment, 100_00, key="form-123")
-    after_first = balances(payment), money_rows()
+    after_first = payment_balances(payment), money_rows()
 
     second = refund(payment, 100_00, key="form-123")
 
     assert second.pk == first.pk
     assert Refund.objects.filter(payment=payment).count() == 1
-    assert (balances(payment), money_rows()) == after_first
-    assert balances(payment) == {"client": -21000, "earnings": 18000, "escrow": 0, "fees": 3000}
+    assert (payment_balances(payment), money_rows()) == after_first
+    assert payment_balances(payment) == {"client": -21000, "earnings": 18000, "escrow": 0, "fees": 3000}
     assert refunded_cents(payment) == 10000
     assert_ledger_balanced()
 
@@ -425,7 +405,7 @@ def test_different_idempotency_keys_make_separate_refunds():
     refund(payment, 100_00, key="b")
     assert Refund.objects.filter(payment=payment).count() == 2
     assert refunded_cents(payment) == 20000
-    assert balances(payment) == {"client": -10500, "earnings": 9000, "escrow": 0, "fees": 1500}
+    assert payment_balances(payment) == {"client": -10500, "earnings": 9000, "escrow": 0, "fees": 1500}
     assert_ledger_balanced()
 
 
@@ -443,7 +423,7 @@ def test_refund_on_a_fixed_price_contract_ended_by_the_freelancer_is_allowed():
     made = refund(payment, 100_00)
 
     assert (made.amount_cents, made.freelancer_fee_returned_cents, made.client_fee_returned_cents) == (10000, 1000, 500)
-    assert balances(payment) == {"client": -21000, "earnings": 18000, "escrow": 0, "fees": 3000}
+    assert payment_balances(payment) == {"client": -21000, "earnings": 18000, "escrow": 0, "fees": 3000}
     assert_ledger_balanced()
 
 
@@ -458,7 +438,7 @@ def test_refund_of_the_final_invoice_of_an_ended_hourly_contract_is_allowed():
     made = refund(payment, 75_00)
 
     assert (made.freelancer_fee_returned_cents, made.client_fee_returned_cents) == (750, 375)
-    assert balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
+    assert payment_balances(payment) == {"client": 0, "earnings": 0, "escrow": 0, "fees": 0}
     assert_ledger_balanced()
 
 
@@ -490,5 +470,5 @@ def test_refund_leaves_other_payments_of_the_contract_untouched():
     assert refunded_cents(first) == 10000
     assert refunded_cents(second) == 0
     # The second payment still stands: $200 charged with $10 fee, $180 earned, $30 fees.
-    assert balances(second) == {"client": -21000, "earnings": 18000, "escrow": 0, "fees": 3000}
+    assert payment_balances(second) == {"client": -21000, "earnings": 18000, "escrow": 0, "fees": 3000}
     assert_ledger_balanced()

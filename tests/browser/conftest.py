@@ -2,6 +2,9 @@ import os
 
 import pytest
 
+from tests.factories import PASSWORD
+from tests.fixtures.browser import submit_sign_in
+
 # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
 # are still synchronous, so Django's async-safety check is lifted here only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -29,11 +32,10 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def signed_in(page, live_server):
-    def sign_in(username: str, password: str = "correct-horse-battery"):
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        return page
+    """``signed_in(username, password=PASSWORD)``: the sign-in form sent from this test's
+    page; whether it let the person in is the test's to check."""
 
-    return sign_in
+    def submit(username: str, password: str = PASSWORD):
+        return submit_sign_in(page, live_server, username, password)
+
+    return submit

@@ -19,6 +19,7 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
+from tests.fixtures.browser import paid_milestone, sign_in, success
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,37 +28,11 @@ WEDNESDAY = datetime(2026, 3, 11, 14, 0, tzinfo=UTC)
 PAID_AT = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
-def sign_in(page, live_server, username: str):
-    """Sign in as ``username`` in this page's browser context, signing out whoever was in."""
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
-
-
-def success(page, text: str):
-    expect(page.get_by_role("status").filter(has_text=text)).to_be_visible()
-
-
 def confirm_in_dialog(page, button: str):
     """Confirm what the preview dialog shows (money cannot move in one click)."""
     dialog = page.locator("dialog[open]")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name=button).click()
-
-
-def paid_milestone(*, freelancer_username: str, amount_cents: int, at: datetime):
-    """A fixed-price contract whose milestone was funded and released in full at ``at``."""
-    with time_machine.travel(at, tick=False):
-        contract = FixedContractFactory(freelancer=UserFactory(username=freelancer_username), title="Brand identity")
-        milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents, title="Logo", position=1)
-        services.milestone_fund(milestone=milestone, by=contract.client)
-        payment = services.milestone_release(milestone=milestone, by=contract.client)
-    assert payment.paid_at == at
-    return payment
 
 
 def test_freelancer_records_edits_and_deletes_time_in_the_work_diary(page, live_server):

@@ -13,29 +13,20 @@ from playwright.sync_api import expect
 from billing.models import Invoice, Payment
 from billing.selectors import account_balance_cents, escrow_held_cents
 from billing.services.ledger import client_funds_account
-from contracts import services
 from contracts.models import ContractState, EscrowRefundRequest, MilestoneState
 from tests.factories import (
     DiaryEntryFactory,
     FixedContractFactory,
     HourlyContractFactory,
-    MilestoneFactory,
     UserFactory,
 )
+from tests.fixtures.browser import sign_in
+from tests.fixtures.contracts import funded
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FEES_WARNING = "Ending a contract to pay or be paid outside the portal, to avoid fees, breaks the terms of service"
-
-
-def sign_in(page, live_server, username: str):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
 
 
 def open_contract_from_my_jobs(page, title: str):
@@ -52,12 +43,6 @@ def open_end_dialog(page):
     expect(dialog).to_be_visible()
     assert dialog.evaluate("element => element.matches(':modal')"), "the End-contract dialog is not modal"
     return dialog
-
-
-def funded_milestone(contract, *, amount_cents: int, title: str, position: int = 1):
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents, title=title, position=position)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return milestone
 
 
 def test_freelancer_ending_an_hourly_contract_previews_the_hours_then_bills_them_and_locks_the_diary(page, live_server):
@@ -120,7 +105,7 @@ def test_escape_closes_the_end_dialog_without_ending_the_contract(page, live_ser
 def test_freelancer_ending_a_fixed_price_contract_returns_all_escrow_to_the_client(page, live_server):
     freelancer = UserFactory(username="fiona")
     contract = FixedContractFactory(freelancer=freelancer, title="Logo design")
-    milestone = funded_milestone(contract, amount_cents=250_00, title="First concepts")
+    milestone = funded(contract, 250_00, "First concepts", position=1)
 
     sign_in(page, live_server, "fiona")
     open_contract_from_my_jobs(page, "Logo design")
@@ -151,7 +136,7 @@ def test_update_preview_works_before_a_reason_is_chosen_and_does_not_demand_one(
     not a confirmation, so it must not be blocked (or scolded) for a missing reason."""
     client = UserFactory(username="clara")
     contract = FixedContractFactory(client=client, title="Mobile app")
-    funded_milestone(contract, amount_cents=300_00, title="Prototype")
+    funded(contract, 300_00, "Prototype", position=1)
 
     sign_in(page, live_server, "clara")
     open_contract_from_my_jobs(page, "Mobile app")
@@ -175,7 +160,7 @@ def test_client_paying_part_of_a_milestone_sees_the_split_in_the_preview_and_the
 ):
     client = UserFactory(username="clara")
     contract = FixedContractFactory(client=client, title="Mobile app")
-    milestone = funded_milestone(contract, amount_cents=300_00, title="Prototype")
+    milestone = funded(contract, 300_00, "Prototype", position=1)
 
     sign_in(page, live_server, "clara")
     open_contract_from_my_jobs(page, "Mobile app")
@@ -296,8 +281,8 @@ def test_screenshot_of_the_end_dialog_for_a_client_ending_with_two_funded_milest
         client = UserFactory(username="clara", first_name="Clara", last_name="Client")
         freelancer = UserFactory(username="felix", first_name="Felix", last_name="Freelancer")
         contract = FixedContractFactory(client=client, freelancer=freelancer, title="Website redesign")
-        funded_milestone(contract, amount_cents=400_00, title="Design mockups")
-        funded_milestone(contract, amount_cents=800_00, title="Frontend build", position=2)
+        funded(contract, 400_00, "Design mockups", position=1)
+        funded(contract, 800_00, "Frontend build", position=2)
 
         context = browser.new_context(viewport={"width": 1200, "height": 900}, timezone_id="UTC", locale="en-US")
         try:

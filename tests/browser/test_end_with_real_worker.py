@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from contracts.models import EmailState, OutgoingEmail
 from contracts_portal.celery import app
-from tests.automation.test_worker import celery_on_redis  # noqa: F401  (fixture)
 from tests.factories import HourlyContractFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -20,7 +19,7 @@ def test_ending_in_the_browser_has_a_real_worker_send_checklists_and_feedback_re
     page,
     live_server,
     signed_in,
-    celery_on_redis,  # noqa: F811
+    celery_on_redis,
 ):
     client = UserFactory(username="clara")
     freelancer = UserFactory(username="felix")

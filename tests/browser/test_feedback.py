@@ -6,7 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from contracts.models import Feedback, FeedbackResponse
-from tests.feedback import ended_contract, person
+from tests.fixtures.browser import sign_in
+from tests.fixtures.feedback import ended_contract
+from tests.fixtures.people import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,14 +30,6 @@ FREELANCER_RATINGS = {
     "Cooperation": "5",
     "Availability": "4",
 }
-
-
-def sign_in(page, live_server, username: str):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def sign_out(page):

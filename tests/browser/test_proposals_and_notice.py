@@ -9,16 +9,9 @@ from billing.models import Invoice
 from contracts import services
 from contracts.models import ContractState, Notification
 from tests.factories import DiaryEntryFactory, HourlyContractFactory, UserFactory
+from tests.fixtures.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username: str):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def test_the_freelancer_declines_a_proposal_with_a_message_the_client_reads(page, live_server):

@@ -14,21 +14,12 @@ from billing.services.refunds import refund_create
 from contracts import services
 from contracts.models import Milestone
 from tests.factories import FixedContractFactory, MilestoneFactory, UserFactory
+from tests.fixtures.browser import paid_milestone, sign_in, success
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAID_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 LATER = PAID_AT + timedelta(days=3)
-
-
-def sign_in(page, live_server, username: str):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
 
 
 def open_dialog(page, has_text: str | None = None):
@@ -45,25 +36,10 @@ def figure(dialog, label: str):
     return dialog.locator("dl.figures dt", has_text=label).locator("xpath=following-sibling::dd[1]")
 
 
-def success(page, text: str):
-    expect(page.get_by_role("status").filter(has_text=text)).to_be_visible()
-
-
-def paid_milestone(amount_cents: int) -> Payment:
-    """Fiona's milestone “Logo” of “Brand identity”, funded by Clara and paid in full at PAID_AT."""
-    with time_machine.travel(PAID_AT, tick=False):
-        contract = FixedContractFactory(
-            client=UserFactory(username="clara"), freelancer=UserFactory(username="fiona"), title="Brand identity"
-        )
-        milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents, title="Logo", position=1)
-        services.milestone_fund(milestone=milestone, by=contract.client)
-        return services.milestone_release(milestone=milestone, by=contract.client)
-
-
 def test_freelancer_refunds_part_of_a_payment_through_the_dialog_after_reading_the_fees_and_what_is_left(
     page, live_server
 ):
-    payment = paid_milestone(400_00)
+    payment = paid_milestone(400_00, at=PAID_AT, client_username="clara")
 
     with time_machine.travel(LATER, tick=True):
         sign_in(page, live_server, "fiona")
@@ -98,7 +74,7 @@ def test_freelancer_refunds_part_of_a_payment_through_the_dialog_after_reading_t
 
 
 def test_all_that_is_left_fills_the_amount_and_previews_it_and_cancel_refunds_nothing(page, live_server):
-    payment = paid_milestone(400_00)
+    payment = paid_milestone(400_00, at=PAID_AT, client_username="clara")
 
     with time_machine.travel(LATER, tick=True):
         sign_in(page, live_server, "fiona")
@@ -116,7 +92,7 @@ def test_all_that_is_left_fills_the_amount_and_previews_it_and_cancel_refunds_no
 
 
 def test_a_missing_amount_shows_at_the_field_in_the_dialog_with_the_reason_kept(page, live_server):
-    payment = paid_milestone(400_00)
+    payment = paid_milestone(400_00, at=PAID_AT, client_username="clara")
 
     with time_machine.travel(LATER, tick=True):
         sign_in(page, live_server, "fiona")
@@ -140,7 +116,7 @@ def test_a_missing_amount_shows_at_the_field_in_the_dialog_with_the_reason_kept(
 def test_a_confirmation_after_another_refund_shows_the_new_figures_in_the_dialog_and_refunds_nothing(
     page, live_server
 ):
-    payment = paid_milestone(400_00)
+    payment = paid_milestone(400_00, at=PAID_AT, client_username="clara")
 
     with time_machine.travel(LATER, tick=True):
         sign_in(page, live_server, "fiona")

@@ -10,19 +10,10 @@ from billing.selectors import balance_of, escrow_held_cents
 from contracts import services
 from contracts.models import AccountSuspension, ContractState, Flag, FlagDecision, FlagRule, MilestoneState
 from tests.factories import FixedContractFactory, MilestoneFactory, UserFactory
-from tests.feedback import ended_contract, freelancer_feedback
+from tests.fixtures.browser import sign_in
+from tests.fixtures.feedback import ended_contract, freelancer_feedback
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username: str):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct-horse-battery")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    return page
 
 
 def test_reviewer_suspends_a_freelancer_and_the_open_contract_ends_with_escrow_returned(page, live_server):

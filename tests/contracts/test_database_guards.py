@@ -10,11 +10,10 @@ savepoint), so the test's transaction survives the error and can look again.
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError, IntegrityError, InternalError, ProgrammingError, connection, transaction
+from django.db import IntegrityError, InternalError, ProgrammingError, transaction
 from django.utils import timezone
 
 from billing.models import (
-    EscrowMovement,
     Invoice,
     LedgerEntry,
     LedgerTransaction,
@@ -26,26 +25,15 @@ from billing.services.invoices import invoice_unbilled_time
 from billing.services.ledger import client_funds_account, earnings_account, platform_fees_account
 from billing.services.refunds import refund_create
 from contracts import services
-from contracts.models import Contract, ContractState, DiaryEntry, StateChange
+from contracts.models import Contract, ContractState, DiaryEntry
 from contracts.services.locking import lock_contract
-from tests.factories import DiaryEntryFactory, FixedContractFactory, HourlyContractFactory, MilestoneFactory
+from tests.factories import DiaryEntryFactory, HourlyContractFactory
+from tests.fixtures.database import append_only_rows, execute, refused, row
+from tests.fixtures.money import milestone_payment
 
 pytestmark = [pytest.mark.postgres]
 
 DIARY_COLUMNS = "(contract_id, work_date, minutes, memo, invoice_id, created_at, updated_at)"
-
-
-def execute(sql: str, params=()) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-def refused(sql: str, params=()) -> DatabaseError:
-    """Run ``sql`` in a savepoint and return the database error it must raise."""
-    with pytest.raises(DatabaseError) as excinfo, transaction.atomic():
-        execute(sql, params)
-    return excinfo.value
 
 
 def insert_diary_sql() -> str:
@@ -248,29 +236,7 @@ def test_unbilled_entry_beside_an_invoiced_one_stays_editable_on_an_open_contrac
 
 @pytest.fixture
 def money_rows(db):
-    """One row of every append-only table, made by the services."""
-    hourly = HourlyContractFactory()
-    DiaryEntryFactory(contract=hourly, minutes=120)
-    services.contract_end(contract=hourly, by=hourly.client, reason="completed")
-    invoice = Invoice.objects.get(contract=hourly)
-    payment = invoice.payment
-    refund = refund_create(payment=payment, by=hourly.freelancer, amount_cents=1000, idempotency_key="guards-1")
-
-    fixed = FixedContractFactory()
-    milestone = MilestoneFactory(contract=fixed, amount_cents=200_00)
-    services.milestone_fund(milestone=milestone, by=fixed.client)
-    movement = EscrowMovement.objects.get(milestone=milestone)
-
-    ledger_transaction = payment.ledger_transaction
-    return {
-        "billing_ledgerentry": LedgerEntry.objects.filter(transaction=ledger_transaction).first().pk,
-        "billing_ledgertransaction": ledger_transaction.pk,
-        "billing_payment": payment.pk,
-        "billing_refund": refund.pk,
-        "billing_invoice": invoice.pk,
-        "billing_escrowmovement": movement.pk,
-        "contracts_statechange": StateChange.objects.get(contract=hourly, target="ended").pk,
-    }
+    return append_only_rows()
 
 
 TAMPERING = {
@@ -282,10 +248,6 @@ TAMPERING = {
     "billing_escrowmovement": "amount_cents = 1",
     "contracts_statechange": "reason = 'rewritten'",
 }
-
-
-def row(table: str, pk: int) -> tuple:
-    return tuple(execute(f"SELECT * FROM {table} WHERE id = %s", [pk])[0])  # noqa: S608
 
 
 @pytest.mark.django_db
@@ -415,10 +377,7 @@ def test_balanced_ledger_transaction_passes_when_constraints_are_checked_immedia
 @pytest.fixture
 def payment(db) -> Payment:
     """A $100.00 milestone payment (10% service fee) made by the services."""
-    contract = FixedContractFactory()
-    milestone = MilestoneFactory(contract=contract, amount_cents=100_00)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    paid = services.milestone_release(milestone=milestone, by=contract.client)
+    paid = milestone_payment(100_00)
     assert (paid.amount_cents, paid.freelancer_fee_cents) == (100_00, 10_00)
     return paid
 

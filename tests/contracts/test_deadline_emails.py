@@ -12,17 +12,18 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import transaction
 from django.urls import resolve, reverse
 
 from accounts.models import Profile
 from contracts import services
-from contracts.models import EndReason, EscrowRefundRequest, Flag, FlagRule, OutgoingEmail, rule_public_explanation
+from contracts.models import EndReason, EscrowRefundRequest, FlagRule, OutgoingEmail, rule_public_explanation
 from contracts.services.account_mail import email_warning
 from contracts_portal.errors import DomainError
-from tests.factories import FixedContractFactory, HourlyContractFactory, MilestoneFactory, UserFactory
+from tests.fixtures.contracts import funded
+from tests.fixtures.flags import flag_about
+from tests.fixtures.people import staff_reviewer
 
 T0 = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)  # a Monday
 BASE = "http://portal.example:8123"
@@ -33,32 +34,6 @@ INTERNAL_NOTE = "Internal: second report this month, checked his other chats"
 @pytest.fixture(autouse=True)
 def portal_base_url(settings):
     settings.PORTAL_BASE_URL = BASE
-
-
-@pytest.fixture
-def clara(db):
-    return UserFactory(username="clara", first_name="Clara", last_name="Client")
-
-
-@pytest.fixture
-def felix(db):
-    return UserFactory(username="felix", first_name="Felix", last_name="Freelancer")
-
-
-@pytest.fixture
-def fixed(clara, felix):
-    return FixedContractFactory(client=clara, freelancer=felix, title="API work")
-
-
-@pytest.fixture
-def hourly_with_notice(clara, felix):
-    return HourlyContractFactory(client=clara, freelancer=felix, title="Logo design", notice_days=15)
-
-
-def funded_milestone(contract, title="Backend", amount_cents=100_00):
-    milestone = MilestoneFactory(contract=contract, title=title, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return milestone
 
 
 def emails(prefix: str) -> list[OutgoingEmail]:
@@ -104,7 +79,7 @@ def html_of(message) -> str:
 def test_a_refund_request_emails_the_freelancer_the_7_day_answer_deadline_and_a_link_to_answer(
     fixed, clara, felix, django_capture_on_commit_callbacks
 ):
-    milestone = funded_milestone(fixed)
+    milestone = funded(fixed, title="Backend")
     with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
         services.contract_end(
             contract=fixed,
@@ -131,7 +106,7 @@ def test_a_refund_request_emails_the_freelancer_the_7_day_answer_deadline_and_a_
 
 @pytest.mark.django_db
 def test_a_refund_request_email_is_not_sent_to_the_client_who_asked_and_only_once(fixed, clara, felix):
-    milestone = funded_milestone(fixed)
+    milestone = funded(fixed, title="Backend")
     decisions = {milestone.pk: services.MilestoneDecision(services.MilestoneChoice.PAY_NOTHING)}
     services.contract_end(contract=fixed, by=clara, reason=EndReason.COMPLETED, milestone_decisions=decisions)
 
@@ -147,8 +122,8 @@ def test_a_refund_request_email_is_not_sent_to_the_client_who_asked_and_only_onc
 
 @pytest.mark.django_db
 def test_each_milestone_left_unpaid_is_its_own_refund_request_email(fixed, clara, felix):
-    backend = funded_milestone(fixed, title="Backend")
-    frontend = funded_milestone(fixed, title="Frontend")
+    backend = funded(fixed, title="Backend")
+    frontend = funded(fixed, title="Frontend")
     nothing = services.MilestoneDecision(services.MilestoneChoice.PAY_NOTHING)
 
     with time_machine.travel(T0, tick=False):
@@ -172,7 +147,7 @@ def test_each_milestone_left_unpaid_is_its_own_refund_request_email(fixed, clara
 def test_submitted_work_emails_the_client_the_14_day_review_deadline_and_a_link_to_the_milestone(
     fixed, clara, felix, django_capture_on_commit_callbacks
 ):
-    milestone = funded_milestone(fixed)
+    milestone = funded(fixed, title="Backend")
     with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
         services.milestone_submit(milestone=milestone, by=felix, note="Private: the repository is on my server")
 
@@ -191,7 +166,7 @@ def test_submitted_work_emails_the_client_the_14_day_review_deadline_and_a_link_
 
 @pytest.mark.django_db
 def test_submitting_the_same_work_twice_through_the_page_emails_the_client_once(fixed, clara, felix, client):
-    milestone = funded_milestone(fixed)
+    milestone = funded(fixed, title="Backend")
     client.force_login(felix)
     path = reverse("milestone_action", args=[milestone.pk, "submit"])
 
@@ -204,7 +179,7 @@ def test_submitting_the_same_work_twice_through_the_page_emails_the_client_once(
 
 @pytest.mark.django_db
 def test_a_submission_that_rolls_back_emails_nobody(fixed, felix):
-    milestone = funded_milestone(fixed)
+    milestone = funded(fixed, title="Backend")
 
     with pytest.raises(RuntimeError), transaction.atomic():
         services.milestone_submit(milestone=milestone, by=felix)
@@ -312,20 +287,13 @@ def test_a_proposal_withdrawn_and_made_again_is_a_new_email_and_withdrawing_or_d
 # A reviewer's warning and the closure of an account.
 
 
-def reviewer():
-    user = UserFactory(username="rita", is_staff=True, first_name="Rita", last_name="Reviewer")
-    user.user_permissions.add(Permission.objects.get(codename="review_flags"))
-    return type(user).objects.get(pk=user.pk)
-
-
-def flag_about(user, contract=None):
-    return Flag.objects.create(
+def off_platform_flag(user, contract=None):
+    return flag_about(
+        user,
         rule=FlagRule.OFF_PLATFORM_CONTACT,
-        subject=user,
         contract=contract,
         explanation="A feedback comment contains PayPal.",
         evidence={"text": "pay me on PayPal"},
-        dedupe_key=f"test-{user.pk}-{Flag.objects.count()}",
     )
 
 
@@ -333,8 +301,8 @@ def flag_about(user, contract=None):
 def test_a_warning_emails_the_user_the_rule_and_the_message_to_them_never_the_internal_note(
     fixed, felix, django_capture_on_commit_callbacks
 ):
-    rita = reviewer()
-    flag = flag_about(felix, fixed)
+    rita = staff_reviewer(first_name="Rita", last_name="Reviewer")
+    flag = off_platform_flag(felix, fixed)
 
     with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
         decision = services.flag_decide(
@@ -364,7 +332,12 @@ def test_a_warning_emails_the_user_the_rule_and_the_message_to_them_never_the_in
 
 @pytest.mark.django_db
 def test_a_warning_is_emailed_once_per_decision(felix):
-    decision = services.flag_decide(flag=flag_about(felix), by=reviewer(), decision="warn", note=INTERNAL_NOTE)
+    decision = services.flag_decide(
+        flag=off_platform_flag(felix),
+        by=staff_reviewer(first_name="Rita", last_name="Reviewer"),
+        decision="warn",
+        note=INTERNAL_NOTE,
+    )
 
     email_warning(decision=decision, message_to_user="Sent again by a retried task")
 
@@ -378,8 +351,8 @@ def test_a_warning_is_emailed_once_per_decision(felix):
 def test_closing_an_account_emails_the_rule_public_explanation_and_message_once_never_the_internal_note(
     fixed, clara, felix, django_capture_on_commit_callbacks
 ):
-    rita = reviewer()
-    funded_milestone(fixed)
+    rita = staff_reviewer(first_name="Rita", last_name="Reviewer")
+    funded(fixed, title="Backend")
 
     with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
         suspension = services.account_suspend(

@@ -26,15 +26,10 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
-from tests.ledger_checks import assert_ledger_balanced, balances
+from tests.fixtures.contracts import funded
+from tests.fixtures.money import assert_ledger_balanced, balances
 
 T0 = datetime(2025, 5, 7, 10, 0, tzinfo=UTC)
-
-
-def funded(contract, amount_cents: int) -> Milestone:
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return milestone
 
 
 def fixed_with_notice(days: int = 7):
@@ -72,12 +67,12 @@ def test_freelancer_notice_running_out_returns_escrow_and_its_fee_to_the_client(
     contract = fixed_with_notice()
     with time_machine.travel(T0, tick=False):
         milestone = funded(contract, 400_00)
-        charged = balances(client_id=contract.client_id, freelancer_id=contract.freelancer_id, contract_id=contract.pk)
+        charged = balances(contract)
         services.contract_give_notice(contract=contract, by=contract.freelancer, reason="completed")
     with time_machine.travel(T0 + timedelta(days=7), tick=False):
         services.contract_elapse_notice(contract_id=contract.pk)
 
-    after = balances(client_id=contract.client_id, freelancer_id=contract.freelancer_id, contract_id=contract.pk)
+    after = balances(contract)
     assert charged["client"] == -420_00
     assert after["client"] == 0
     assert after["escrow"] == 0

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError
 from django.urls import reverse
 
 from billing.models import (
@@ -29,6 +29,7 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
+from tests.fixtures.database import execute, refused
 
 # Per model, the fields an admin form must never let anyone change on an existing row
 # ("__all__": the model is not editable in the admin at all).
@@ -82,17 +83,6 @@ def world(db):
         "refund": refund,
         "refund_request": EscrowRefundRequest.objects.get(milestone=asked_back),
     }
-
-
-def execute(sql: str, params=()) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def refused(sql: str, params=()) -> DatabaseError:
-    with pytest.raises(DatabaseError) as excinfo, transaction.atomic():
-        execute(sql, params)
-    return excinfo.value
 
 
 # The admin.

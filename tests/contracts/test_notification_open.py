@@ -9,24 +9,14 @@ from django.test import Client
 from django.urls import reverse
 
 from contracts.models import Notification
-from tests.factories import HourlyContractFactory, UserFactory
 
 T0 = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def clara(db):
-    return UserFactory(username="clara", first_name="Clara", last_name="Client")
-
-
-@pytest.fixture
-def felix(db):
-    return UserFactory(username="felix", first_name="Felix", last_name="Freelancer")
-
-
-@pytest.fixture
-def contract(clara, felix):
-    return HourlyContractFactory(client=clara, freelancer=felix, title="Logo design")
+def contract(hourly):
+    """Clara's hourly contract with Felix (tests/fixtures/contracts.py)."""
+    return hourly
 
 
 def notify(user, message="Something happened", *, contract=None, link="", read_at=None):

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,35 +14,12 @@ from django.urls import reverse
 from billing.services.refunds import refund_create
 from contracts import services
 from contracts.models import EndReason, EscrowRefundRequest, Notification
-from tests.factories import FixedContractFactory, HourlyContractFactory, MilestoneFactory, UserFactory
+from tests.factories import HourlyContractFactory, MilestoneFactory, UserFactory
+from tests.fixtures.contracts import funded
+from tests.fixtures.people import force_end_admin
 
 T0 = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
 PRIVATE_NOTE = "Private: Felix kept missing deadlines"
-
-
-@pytest.fixture
-def clara(db):
-    return UserFactory(username="clara", first_name="Clara", last_name="Client")
-
-
-@pytest.fixture
-def felix(db):
-    return UserFactory(username="felix", first_name="Felix", last_name="Freelancer")
-
-
-@pytest.fixture
-def hourly(clara, felix):
-    return HourlyContractFactory(client=clara, freelancer=felix, title="Logo design")
-
-
-@pytest.fixture
-def hourly_with_notice(clara, felix):
-    return HourlyContractFactory(client=clara, freelancer=felix, title="Logo design", notice_days=15)
-
-
-@pytest.fixture
-def fixed(clara, felix):
-    return FixedContractFactory(client=clara, freelancer=felix, title="API work")
 
 
 def messages_for(user) -> list[str]:
@@ -54,22 +30,16 @@ def all_messages() -> list[str]:
     return list(Notification.objects.values_list("message", flat=True))
 
 
-def force_end_admin():
-    user = UserFactory(is_staff=True, first_name="Ada", last_name="Admin")
-    user.user_permissions.add(Permission.objects.get(codename="force_end_contract"))
-    return type(user).objects.get(pk=user.pk)
-
-
-def funded_milestone(contract, amount_cents=100_00, title="Backend"):
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents, title=title)
-    services.milestone_fund(milestone=milestone, by=contract.client)
+def funded_quietly(contract, title="Backend"):
+    """A funded milestone, the notifications of the funding cleared."""
+    milestone = funded(contract, title=title)
     Notification.objects.all().delete()
     return milestone
 
 
 def refund_request_for(contract, title="Backend"):
     """A client ends a fixed-price contract paying nothing for a funded milestone."""
-    milestone = funded_milestone(contract, title=title)
+    milestone = funded_quietly(contract, title=title)
     services.contract_end(
         contract=contract,
         by=contract.client,
@@ -187,7 +157,7 @@ def test_notice_elapsing_tells_both_parties(hourly_with_notice, clara, felix):
 
 @pytest.mark.django_db
 def test_force_end_by_the_platform_tells_both_parties_with_the_stated_reason(hourly, clara, felix):
-    admin = force_end_admin()
+    admin = force_end_admin(first_name="Ada", last_name="Admin")
 
     services.contract_force_end(contract=hourly, by=admin, reason="Account suspended for payment outside the platform")
 
@@ -212,7 +182,7 @@ def test_funding_a_milestone_tells_the_freelancer(fixed, clara, felix):
 
 @pytest.mark.django_db
 def test_submitting_work_tells_the_client(fixed, clara, felix):
-    milestone = funded_milestone(fixed)
+    milestone = funded_quietly(fixed)
 
     services.milestone_submit(milestone=milestone, by=felix, note="Done, see the repository")
 
@@ -225,7 +195,7 @@ def test_submitting_work_tells_the_client(fixed, clara, felix):
 
 @pytest.mark.django_db
 def test_releasing_a_milestone_tells_the_freelancer(fixed, clara, felix):
-    milestone = funded_milestone(fixed)
+    milestone = funded_quietly(fixed)
 
     services.milestone_release(milestone=milestone, by=clara)
 
@@ -235,7 +205,7 @@ def test_releasing_a_milestone_tells_the_freelancer(fixed, clara, felix):
 
 @pytest.mark.django_db
 def test_each_partial_release_tells_the_freelancer_the_amount_paid(fixed, clara, felix):
-    milestone = funded_milestone(fixed)
+    milestone = funded_quietly(fixed)
 
     services.milestone_release(milestone=milestone, by=clara, amount_cents=30_00, idempotency_key="part-1")
     services.milestone_release(milestone=milestone, by=clara)
@@ -249,7 +219,7 @@ def test_each_partial_release_tells_the_freelancer_the_amount_paid(fixed, clara,
 
 @pytest.mark.django_db
 def test_client_ending_and_paying_in_full_tells_the_freelancer_of_the_payment_and_the_end(fixed, clara, felix):
-    milestone = funded_milestone(fixed)
+    milestone = funded_quietly(fixed)
 
     services.contract_end(
         contract=fixed,
@@ -267,7 +237,7 @@ def test_client_ending_and_paying_in_full_tells_the_freelancer_of_the_payment_an
 
 @pytest.mark.django_db
 def test_client_ending_without_paying_asks_the_freelancer_to_approve_or_dispute_within_7_days(fixed, clara, felix):
-    milestone = funded_milestone(fixed)
+    milestone = funded_quietly(fixed)
 
     services.contract_end(
         contract=fixed,
@@ -333,7 +303,7 @@ def test_unanswered_refund_request_approved_after_7_days_tells_both_parties(fixe
 
 @pytest.mark.django_db
 def test_freelancer_refunding_a_payment_tells_the_client(fixed, clara, felix):
-    milestone = funded_milestone(fixed)
+    milestone = funded_quietly(fixed)
     payment = services.milestone_release(milestone=milestone, by=clara)
     Notification.objects.all().delete()
 
@@ -388,7 +358,7 @@ def test_private_end_reason_is_never_in_a_notification_through_notice_and_its_en
 @pytest.mark.django_db
 @pytest.mark.parametrize("reason", EndReason.values)
 def test_private_end_reason_is_never_in_a_notification_of_a_mutual_end(reason, fixed, clara, felix):
-    funded_milestone(fixed)
+    funded_quietly(fixed)
     services.contract_propose_end(contract=fixed, by=clara, note=PRIVATE_NOTE)
     services.contract_accept_end(contract=fixed, by=felix, reason=reason, note=PRIVATE_NOTE)
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -27,12 +26,7 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
-
-
-def browser_for(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
+from tests.fixtures.pages import browser_for
 
 
 def small_page_queries(browser, url: str) -> int:

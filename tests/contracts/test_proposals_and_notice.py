@@ -31,12 +31,10 @@ from contracts.services import MilestoneChoice, MilestoneDecision
 from contracts.services.jobs import job_execute
 from contracts_portal.errors import DomainError
 from tests.factories import DiaryEntryFactory, FixedContractFactory, HourlyContractFactory, MilestoneFactory
+from tests.fixtures.contracts import fresh
+from tests.fixtures.pages import options_menu
 
 NOW = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)  # a Wednesday
-
-
-def fresh(obj):
-    return type(obj).objects.get(pk=obj.pk)
 
 
 def notifications_of(user) -> list[str]:
@@ -44,9 +42,7 @@ def notifications_of(user) -> list[str]:
 
 
 def menu(client, contract) -> str:
-    page = client.get(reverse("contract_detail", args=[contract.pk])).content.decode()
-    start = page.find('id="contract-options"')
-    return page[start : page.find("</details>", start)] if start != -1 else ""
+    return options_menu(client.get(reverse("contract_detail", args=[contract.pk])))
 
 
 @pytest.fixture
@@ -175,13 +171,13 @@ def test_withdrawing_through_the_menu(client, proposed):
 # Ending while notice runs.
 
 
-def hourly_with_notice(**kwargs) -> Contract:
+def hourly_with_14_days_notice(**kwargs) -> Contract:
     return HourlyContractFactory(notice_days=14, started_at=NOW - timedelta(days=60), **kwargs)
 
 
 @pytest.mark.django_db
 def test_the_other_party_ends_at_once_while_notice_runs_billing_the_time_and_locking_the_diary():
-    contract = hourly_with_notice()
+    contract = hourly_with_14_days_notice()
     DiaryEntryFactory(contract=contract, minutes=90, work_date=NOW.date())
     with time_machine.travel(NOW, tick=False):
         services.contract_give_notice(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
@@ -210,7 +206,7 @@ def test_the_other_party_ends_at_once_while_notice_runs_billing_the_time_and_loc
 
 @pytest.mark.django_db
 def test_the_party_who_gave_notice_may_also_end_at_once_and_the_notice_job_then_does_nothing():
-    contract = hourly_with_notice()
+    contract = hourly_with_14_days_notice()
     with time_machine.travel(NOW, tick=False):
         services.contract_give_notice(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
     (job,) = ScheduledJob.objects.filter(contract=contract, kind=JobKind.NOTICE_ELAPSE)
@@ -248,7 +244,7 @@ def test_a_client_ending_during_the_freelancers_notice_settles_each_milestone_no
 
 @pytest.mark.django_db
 def test_a_mutual_end_stays_available_while_notice_runs():
-    contract = hourly_with_notice()
+    contract = hourly_with_14_days_notice()
     with time_machine.travel(NOW, tick=False):
         services.contract_give_notice(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
         services.contract_propose_end(contract=contract, by=contract.freelancer)
@@ -258,7 +254,7 @@ def test_a_mutual_end_stays_available_while_notice_runs():
 
 @pytest.mark.django_db
 def test_the_end_dialog_during_notice_says_the_notice_is_cut_short_and_what_ending_bills(client):
-    contract = hourly_with_notice()
+    contract = hourly_with_14_days_notice()
     DiaryEntryFactory(contract=contract, minutes=120, work_date=NOW.date())
     with time_machine.travel(NOW, tick=False):
         services.contract_give_notice(contract=contract, by=contract.client, reason=EndReason.COMPLETED)

@@ -13,17 +13,18 @@ from html.parser import HTMLParser
 
 import pytest
 import time_machine
-from django.db import transaction
 from django.urls import reverse
 
 from billing.models import Payment, Refund
 from billing.selectors import escrow_held_cents
-from billing.services.payments import charge_client_and_pay_freelancer
 from billing.services.refunds import STALE_REFUND, refund_create
 from contracts import services
 from contracts.models import Milestone, MilestoneState
 from contracts.services.milestones import STALE_RELEASE
-from tests.factories import FixedContractFactory, HourlyContractFactory, MilestoneFactory, UserFactory
+from tests.factories import FixedContractFactory, HourlyContractFactory, UserFactory
+from tests.fixtures.contracts import funded
+from tests.fixtures.money import hourly_payment
+from tests.fixtures.pages import html, section, signed_in, text_of
 
 NOW = datetime(2026, 3, 11, 14, 0, tzinfo=UTC)
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -36,18 +37,10 @@ def wednesday_afternoon():
 
 
 @pytest.fixture
-def freelancer():
-    return UserFactory(username="grace", first_name="Grace", last_name="Hopper")
-
-
-@pytest.fixture
 def payment(freelancer) -> Payment:
     """$400.00 paid to Grace two days ago for hours on “Build the API”."""
     contract = HourlyContractFactory(freelancer=freelancer, title="Build the API")
-    with transaction.atomic():
-        return charge_client_and_pay_freelancer(
-            contract=contract, amount_cents=400_00, key="hours-1", at=NOW - timedelta(days=2), memo="Hours"
-        )
+    return hourly_payment(contract, 400_00, paid_at=NOW - timedelta(days=2), key="hours-1")
 
 
 @pytest.fixture
@@ -56,32 +49,12 @@ def milestone() -> Milestone:
     contract = FixedContractFactory(
         client=UserFactory(username="clara"), freelancer=UserFactory(username="felix"), title="Brand identity"
     )
-    milestone = MilestoneFactory(contract=contract, title="Logo", amount_cents=400_00)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return Milestone.objects.get(pk=milestone.pk)
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-def page(response) -> str:
-    return response.content.decode()
-
-
-def text_of(fragment: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
-
-
-def section(html: str, start: str, end: str) -> str:
-    found = html.index(start)
-    return html[html.rindex("<", 0, found + 1) : html.index(end, found)]
+    return funded(contract, 400_00, "Logo")
 
 
 def figures(response) -> dict[str, str]:
     """The preview's figures as a person reads them: label → amount."""
-    block = section(page(response), 'class="terms figures"', "</dl>")
+    block = section(response, 'class="terms figures"', "</dl>")
     pairs = re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", block)
     return {label: text_of(value) for label, value in pairs}
 
@@ -100,7 +73,7 @@ class _Fields(HTMLParser):
 def fields_of(response, form_class: str) -> dict[str, str]:
     """What the browser sends with the form of that class: its inputs as shown."""
     parser = _Fields()
-    parser.feed(section(page(response), f'class="{form_class}"', "</form>"))
+    parser.feed(section(response, f'class="{form_class}"', "</form>"))
     return parser.values
 
 
@@ -136,7 +109,7 @@ def test_refunds_page_prefills_no_amount_and_offers_all_that_is_left_as_a_button
 ):
     refund_create(payment=payment, by=freelancer, amount_cents=100_00, idempotency_key="earlier")
 
-    row = section(page(signed_in(client, freelancer).get(reverse("refunds"))), f'id="payment-{payment.pk}"', "</tr>")
+    row = section(signed_in(client, freelancer).get(reverse("refunds")), f'id="payment-{payment.pk}"', "</tr>")
 
     amount_input = re.search(rf'<input[^>]*name="p{payment.pk}-amount"[^>]*>', row).group(0)
     assert "value=" not in amount_input
@@ -155,7 +128,7 @@ def test_refund_preview_page_shows_the_amount_the_fees_returned_and_what_is_left
     response = refund_preview(signed_in(client, freelancer), payment, "100.00", reason="One week was not worked")
 
     assert response.status_code == 200
-    assert "<h1>Refund payment #" in page(response)
+    assert "<h1>Refund payment #" in html(response)
     assert figures(response) == {
         "Refunded to the client": "$100.00",
         "Marketplace fee returned to the client": "$5.00",
@@ -168,7 +141,7 @@ def test_refund_preview_page_shows_the_amount_the_fees_returned_and_what_is_left
     assert sent[f"p{payment.pk}-previewed_amount"] == "10000"
     assert sent[f"p{payment.pk}-refunded_before"] == "0"
     assert sent[f"p{payment.pk}-reason"] == "One week was not worked"
-    assert "Refund $100.00" in text_of(page(response))
+    assert "Refund $100.00" in text_of(html(response))
     assert Refund.objects.count() == 0
 
 
@@ -177,8 +150,8 @@ def test_refund_preview_with_htmx_is_the_dialog_alone(client, payment, freelance
     response = refund_preview(signed_in(client, freelancer), payment, "100.00", **HTMX)
 
     assert response.status_code == 200
-    assert page(response).lstrip().startswith('<dialog id="refund-dialog" class="modal"')
-    assert "<html" not in page(response)
+    assert html(response).lstrip().startswith('<dialog id="refund-dialog" class="modal"')
+    assert "<html" not in html(response)
     assert figures(response)["Left to refund afterwards"] == "$300.00"
     assert Refund.objects.count() == 0
 
@@ -239,7 +212,7 @@ def test_a_confirmation_after_another_refund_gets_409_with_the_new_figures_and_r
     response = confirm(browser, refund_url(payment), preview, "refund-form", **extra)
 
     assert response.status_code == 409
-    assert STALE_REFUND in text_of(page(response))
+    assert STALE_REFUND in text_of(html(response))
     assert figures(response)["Left to refund afterwards"] == "$0.00"
     assert fields_of(response, "refund-form")[f"p{payment.pk}-refunded_before"] == "10000"
     assert list(Refund.objects.values_list("amount_cents", flat=True)) == [100_00]
@@ -269,7 +242,7 @@ def test_a_confirmation_of_an_amount_changed_after_the_preview_shows_the_new_fig
     response = browser.post(refund_url(payment), changed)
 
     assert response.status_code == 400
-    assert "The amount is not the one in the figures shown" in text_of(page(response))
+    assert "The amount is not the one in the figures shown" in text_of(html(response))
     assert figures(response)["Refunded to the client"] == "$250.00"
     assert Refund.objects.count() == 0
 
@@ -291,10 +264,10 @@ def test_a_missing_refund_amount_is_refused_at_the_field_keeping_the_typed_reaso
     response = signed_in(client, freelancer).post(refund_url(payment), data, **extra)
 
     assert response.status_code == 400
-    field = section(page(response), f'for="refund-{prefix}-amount"', "</p>")
+    field = section(response, f'for="refund-{prefix}-amount"', "</p>")
     assert "Enter the amount to refund." in text_of(field)
     assert fields_of(response, "refund-form")[f"{prefix}-reason"] == "Duplicate charge"
-    assert "Refund $" not in text_of(page(response))  # nothing to confirm without figures
+    assert "Refund $" not in text_of(html(response))  # nothing to confirm without figures
     assert Refund.objects.count() == 0
 
 
@@ -303,7 +276,7 @@ def test_more_than_is_left_is_refused_at_the_amount_keeping_what_was_typed(clien
     response = refund_preview(signed_in(client, freelancer), payment, "400.01", reason="All of it", **HTMX)
 
     assert response.status_code == 400
-    field = section(page(response), f'for="refund-p{payment.pk}-amount"', "</p>")
+    field = section(response, f'for="refund-p{payment.pk}-amount"', "</p>")
     assert "You can refund at most $400.00 of this payment" in text_of(field)
     sent = fields_of(response, "refund-form")
     assert (sent[f"p{payment.pk}-amount"], sent[f"p{payment.pk}-reason"]) == ("400.01", "All of it")
@@ -318,7 +291,7 @@ def test_contract_page_release_form_needs_an_amount_and_offers_all_in_escrow_as_
         reverse("contract_detail", args=[milestone.contract_id])
     )
 
-    row = section(page(response), f'id="milestone-{milestone.pk}"', "</tr>")
+    row = section(response, f'id="milestone-{milestone.pk}"', "</tr>")
     amount_input = re.search(r'<input[^>]*name="amount"[^>]*>', row).group(0)
     assert "required" in amount_input and "value=" not in amount_input
     assert "empty" not in text_of(row).lower()
@@ -336,7 +309,7 @@ def test_a_release_with_an_empty_amount_is_refused_at_the_field_and_pays_nothing
     response = signed_in(client, milestone.contract.client).post(release_url(milestone), data)
 
     assert response.status_code == 400
-    field = section(page(response), 'for="release-amount"', "</p>")
+    field = section(response, 'for="release-amount"', "</p>")
     assert "Enter the amount to pay." in text_of(field)
     assert Payment.objects.count() == 0
     assert escrow_held_cents(milestone) == 400_00
@@ -353,14 +326,14 @@ def test_release_preview_shows_the_fee_what_the_freelancer_receives_and_what_sta
     response = release_preview(signed_in(client, milestone.contract.client), milestone, "150.00", **HTMX)
 
     assert response.status_code == 200
-    assert page(response).lstrip().startswith('<dialog id="release-dialog" class="modal"')
+    assert html(response).lstrip().startswith('<dialog id="release-dialog" class="modal"')
     shown = figures(response)
     assert shown["Paid out of escrow"] == "$150.00"
     assert shown["The freelancer's service fee on it"] == "$15.00"
     assert shown["The freelancer receives"] == "$135.00"
     assert shown["Marketplace fee you paid on this part"].startswith("$7.50")
     assert shown["Stays in escrow"] == "$250.00"
-    assert "Pay $150.00" in text_of(page(response))
+    assert "Pay $150.00" in text_of(html(response))
     assert Payment.objects.count() == 0
     assert escrow_held_cents(milestone) == 400_00
 
@@ -411,7 +384,7 @@ def test_a_release_confirmation_after_another_release_gets_409_with_the_new_figu
     response = confirm(browser, release_url(milestone), preview, "release-form", **extra)
 
     assert response.status_code == 409
-    assert STALE_RELEASE in text_of(page(response))
+    assert STALE_RELEASE in text_of(html(response))
     assert figures(response)["Stays in escrow"] == "$150.00"
     assert fields_of(response, "release-form")["held_before"] == "30000"
     assert list(Payment.objects.values_list("amount_cents", flat=True)) == [100_00]

@@ -11,10 +11,9 @@ from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 
-from billing.services.payments import charge_client_and_pay_freelancer
-from billing.services.refunds import refund_create
 from contracts.models import Notification, NotificationKind, OutgoingEmail
 from tests.factories import HourlyContractFactory, UserFactory
+from tests.fixtures.money import hourly_payment, refund
 
 PAID_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 REFUNDED_AT = PAID_AT + timedelta(days=3)
@@ -32,17 +31,8 @@ def contract():
 
 @pytest.fixture
 def payment(contract):
-    with time_machine.travel(PAID_AT, tick=False), transaction.atomic():
-        return charge_client_and_pay_freelancer(
-            contract=contract, amount_cents=400_00, key="hours-1", at=PAID_AT, memo="Hours"
-        )
-
-
-def refund(payment, amount_cents: int, reason: str, key: str):
-    with time_machine.travel(REFUNDED_AT, tick=False):
-        return refund_create(
-            payment=payment, by=payment.freelancer, amount_cents=amount_cents, idempotency_key=key, reason=reason
-        )
+    with time_machine.travel(PAID_AT, tick=False):
+        return hourly_payment(contract, 400_00, paid_at=PAID_AT, key="hours-1")
 
 
 def refund_notifications(user) -> list[Notification]:
@@ -54,7 +44,7 @@ def refund_notifications(user) -> list[Notification]:
 
 @pytest.mark.django_db
 def test_the_clients_refund_notification_gives_the_freelancers_reason_and_links_to_the_payments(payment):
-    made = refund(payment, 100_00, REASON, "r1")
+    made = refund(payment, 100_00, reason=REASON, key="r1", at=REFUNDED_AT)
 
     [notification] = refund_notifications(payment.client)
     assert notification.message == (
@@ -68,7 +58,7 @@ def test_the_clients_refund_notification_gives_the_freelancers_reason_and_links_
 
 @pytest.mark.django_db
 def test_a_refund_without_a_reason_is_notified_without_one(payment):
-    refund(payment, 100_00, "", "r1")
+    refund(payment, 100_00, reason="", key="r1", at=REFUNDED_AT)
 
     [notification] = refund_notifications(payment.client)
     assert notification.message == f"Felix Freelancer refunded $100.00 of payment #{payment.pk} on “Build the API”."
@@ -82,7 +72,7 @@ def test_the_client_is_emailed_the_refund_with_the_reason_and_what_comes_back(
     payment, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        made = refund(payment, 100_00, REASON, "r1")
+        made = refund(payment, 100_00, reason=REASON, key="r1", at=REFUNDED_AT)
 
     email = OutgoingEmail.objects.get(key=f"email:refund:{made.pk}")
     assert email.to == "clara@example.com"
@@ -101,9 +91,10 @@ def test_the_client_is_emailed_the_refund_with_the_reason_and_what_comes_back(
 
 @pytest.mark.django_db
 def test_each_refund_is_emailed_once_under_its_own_key_and_subject(payment):
-    first = refund(payment, 50_00, REASON, "r1")
-    second = refund(payment, 50_00, "The rest of that week", "r2")
-    refund(payment, 50_00, REASON, "r1")  # the same form sent again: no new refund, no new e-mail
+    first = refund(payment, 50_00, reason=REASON, key="r1", at=REFUNDED_AT)
+    second = refund(payment, 50_00, reason="The rest of that week", key="r2", at=REFUNDED_AT)
+    # The same form sent again: no new refund, no new e-mail.
+    refund(payment, 50_00, reason=REASON, key="r1", at=REFUNDED_AT)
 
     emails = OutgoingEmail.objects.filter(key__startswith="email:refund:").order_by("id")
     assert [email.key for email in emails] == [f"email:refund:{first.pk}", f"email:refund:{second.pk}"]
@@ -113,7 +104,7 @@ def test_each_refund_is_emailed_once_under_its_own_key_and_subject(payment):
 
 @pytest.mark.django_db
 def test_the_reason_in_the_html_email_is_escaped(payment):
-    made = refund(payment, 100_00, '<a href="https://pay.example.com">pay here</a>', "r1")
+    made = refund(payment, 100_00, reason='<a href="https://pay.example.com">pay here</a>', key="r1", at=REFUNDED_AT)
 
     email = OutgoingEmail.objects.get(key=f"email:refund:{made.pk}")
     assert '<a href="https://pay.example.com">' not in email.body_html
@@ -123,7 +114,7 @@ def test_the_reason_in_the_html_email_is_escaped(payment):
 @pytest.mark.django_db
 def test_a_refund_that_rolls_back_emails_and_notifies_nobody(payment):
     with pytest.raises(RuntimeError), transaction.atomic():
-        refund(payment, 100_00, REASON, "r1")
+        refund(payment, 100_00, reason=REASON, key="r1", at=REFUNDED_AT)
         raise RuntimeError("the request failed after the refund")
 
     assert not OutgoingEmail.objects.filter(key__startswith="email:refund:").exists()
@@ -136,8 +127,8 @@ def test_a_refund_that_rolls_back_emails_and_notifies_nobody(payment):
 @pytest.mark.django_db
 @pytest.mark.parametrize("party", ["client", "freelancer"])
 def test_the_contract_payments_show_each_refund_with_its_reason_to_both_parties(client, payment, party):
-    refund(payment, 100_00, REASON, "r1")
-    refund(payment, 25_00, "", "r2")
+    refund(payment, 100_00, reason=REASON, key="r1", at=REFUNDED_AT)
+    refund(payment, 25_00, reason="", key="r2", at=REFUNDED_AT)
     client.force_login(getattr(payment.contract, party))
 
     response = client.get(reverse("contract_detail", args=[payment.contract_id]))

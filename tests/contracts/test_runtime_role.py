@@ -23,14 +23,13 @@ import psycopg
 import pytest
 import time_machine
 from django.apps import apps
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, ProgrammingError, connection, transaction
+from django.db import ProgrammingError, connection
 from django.test import override_settings
 from django.utils import timezone
 
-from billing.models import EscrowMovement, Invoice, LedgerEntry, LedgerTransaction, Payment, Refund
+from billing.models import Invoice, LedgerEntry, LedgerTransaction, Payment, Refund
 from billing.services.refunds import refund_create
 from contracts import services
 from contracts.models import (
@@ -38,13 +37,10 @@ from contracts.models import (
     ContractState,
     DiaryEntry,
     EscrowRefundRequest,
-    Flag,
     FlagDecision,
     FlagDecisionKind,
-    FlagRule,
     MilestoneState,
     RefundRequestState,
-    StateChange,
 )
 from contracts.services import MilestoneChoice, MilestoneDecision
 from contracts.tasks import sweep_scheduled_work
@@ -54,10 +50,12 @@ from tests.factories import (
     DiaryEntryFactory,
     FixedContractFactory,
     HourlyContractFactory,
-    MilestoneFactory,
-    UserFactory,
 )
-from tests.ledger_checks import assert_ledger_balanced
+from tests.fixtures.contracts import funded
+from tests.fixtures.database import append_only_rows, execute, refused, row
+from tests.fixtures.flags import flag_about
+from tests.fixtures.money import assert_ledger_balanced
+from tests.fixtures.people import reviewer
 
 # The money and history tables the issue names; the grants derive theirs from the models.
 APPEND_ONLY = (
@@ -85,19 +83,6 @@ TAMPERING = {
 # Helpers.
 
 
-def execute(sql: str, params=()) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-def refused(sql: str, params=()) -> DatabaseError:
-    """Run ``sql`` in a savepoint and return the database error it must raise."""
-    with pytest.raises(DatabaseError) as excinfo, transaction.atomic():
-        execute(sql, params)
-    return excinfo.value
-
-
 def role_name(suffix: str = "runtime") -> str:
     """A role name of this test database's own: other runs on the server use theirs."""
     database = re.sub(r"[^a-z0-9_]", "_", connection.settings_dict["NAME"].lower())
@@ -114,38 +99,12 @@ def ignore_every_trigger() -> None:
     execute(f"SET LOCAL pgtrigger.ignore = '{{{','.join(pgids)}}}'")
 
 
-def row(table: str, pk: int) -> tuple:
-    return tuple(execute(f"SELECT * FROM {table} WHERE id = %s", [pk])[0])  # noqa: S608
-
-
 def privileges(role: str, table: str) -> set[str]:
     return {
         privilege
         for privilege in db_roles.TABLE_PRIVILEGES
         if execute("SELECT has_table_privilege(%s, %s, %s)", [role, table, privilege])[0][0]
     }
-
-
-def reviewer():
-    user = UserFactory()
-    user.user_permissions.add(Permission.objects.get(codename="review_flags", content_type__app_label="contracts"))
-    return type(user).objects.get(pk=user.pk)
-
-
-def funded(contract, amount_cents: int = 100_00):
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return milestone
-
-
-def flag_about(subject, contract=None) -> Flag:
-    return Flag.objects.create(
-        rule=FlagRule.QUICK_END,
-        subject=subject,
-        contract=contract,
-        explanation="Found by a detector.",
-        dedupe_key=f"test:runtime-role:{subject.pk}",
-    )
 
 
 @pytest.fixture
@@ -159,27 +118,7 @@ def runtime_role(db):
 @pytest.fixture
 def money_rows(db):
     """One row of every append-only table, made by the services (as the owner)."""
-    hourly = HourlyContractFactory()
-    DiaryEntryFactory(contract=hourly, minutes=120)
-    services.contract_end(contract=hourly, by=hourly.client, reason="completed")
-    invoice = Invoice.objects.get(contract=hourly)
-    payment = invoice.payment
-    refund = refund_create(payment=payment, by=hourly.freelancer, amount_cents=10_00, idempotency_key="role-1")
-    fixed = FixedContractFactory()
-    movement = EscrowMovement.objects.get(milestone=funded(fixed))
-    decision = services.flag_decide(
-        flag=flag_about(hourly.freelancer, hourly), by=reviewer(), decision=FlagDecisionKind.DISMISS, note="Fine."
-    )
-    return {
-        "billing_escrowmovement": movement.pk,
-        "billing_invoice": invoice.pk,
-        "billing_ledgerentry": LedgerEntry.objects.filter(transaction=payment.ledger_transaction).first().pk,
-        "billing_ledgertransaction": payment.ledger_transaction_id,
-        "billing_payment": payment.pk,
-        "billing_refund": refund.pk,
-        "contracts_flagdecision": decision.pk,
-        "contracts_statechange": StateChange.objects.get(contract=hourly, target="ended").pk,
-    }
+    return append_only_rows()
 
 
 # Which tables are append-only comes from the models.
@@ -423,7 +362,10 @@ def test_ending_billing_refunding_disputes_flags_and_the_sweep_all_work_as_the_r
         admin = reviewer()
         services.refund_request_resolve(request=request, by=admin, freelancer_cents=30_00, note="Part was delivered.")
         services.flag_decide(
-            flag=flag_about(fixed.client, fixed), by=admin, decision=FlagDecisionKind.WARN, note="Keep it here."
+            flag=flag_about(fixed.client, contract=fixed),
+            by=admin,
+            decision=FlagDecisionKind.WARN,
+            note="Keep it here.",
         )
 
     with (

@@ -4,15 +4,14 @@ the rule it broke, but only to someone who knows its password."""
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
 from contracts import services
 from contracts.forms.accounts import SignInForm
 from contracts.models import AccountSuspension
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
+from tests.fixtures.pages import is_signed_in, post_sign_in
 
-PASSWORD = "correct-horse-battery"
 GENERIC_ERROR = "Please enter a correct username and password."
 RULE = "Payment outside the platform"
 EXPLANATION = "You asked a client to pay you by bank transfer to avoid the service fee."
@@ -28,30 +27,22 @@ def suspend(user, *, by=None):
     )
 
 
-def sign_in(client, username, password=PASSWORD, **extra):
-    return client.post(reverse("login"), {"username": username, "password": password, **extra})
-
-
-def signed_in(client) -> bool:
-    return SESSION_KEY in client.session
-
-
 @pytest.mark.django_db
 def test_sign_in_with_the_right_password_signs_in_and_goes_home(client):
     UserFactory(username="felix")
 
-    response = sign_in(client, "felix")
+    response = post_sign_in(client, "felix")
 
     assert response.status_code == 302
     assert response.url == reverse("home")
-    assert signed_in(client)
+    assert is_signed_in(client)
 
 
 @pytest.mark.django_db
 def test_sign_in_goes_to_the_next_page_on_this_site(client):
     UserFactory(username="felix")
 
-    response = sign_in(client, "felix", next=reverse("notifications"))
+    response = post_sign_in(client, "felix", next=reverse("notifications"))
 
     assert response.url == reverse("notifications")
 
@@ -60,7 +51,7 @@ def test_sign_in_goes_to_the_next_page_on_this_site(client):
 def test_sign_in_never_redirects_to_another_site(client):
     UserFactory(username="felix")
 
-    response = sign_in(client, "felix", next="https://evil.example.com/")
+    response = post_sign_in(client, "felix", next="https://evil.example.com/")
 
     assert response.url == reverse("home")
 
@@ -79,18 +70,18 @@ def test_signed_in_user_opening_the_sign_in_page_is_sent_on(client):
 def test_wrong_password_shows_the_generic_error(client):
     UserFactory(username="felix")
 
-    response = sign_in(client, "felix", "wrong-password")
+    response = post_sign_in(client, "felix", "wrong-password")
 
     assert response.status_code == 200
     assert GENERIC_ERROR in response.content.decode()
-    assert not signed_in(client)
+    assert not is_signed_in(client)
 
 
 @pytest.mark.django_db
 def test_suspended_user_with_the_right_password_is_told_the_rule_and_explanation(client):
     suspend(UserFactory(username="felix"))
 
-    response = sign_in(client, "felix")
+    response = post_sign_in(client, "felix")
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -99,39 +90,39 @@ def test_suspended_user_with_the_right_password_is_told_the_rule_and_explanation
         "You asked a client to pay you by bank transfer to avoid the service fee."
     ) in html
     assert GENERIC_ERROR not in html
-    assert not signed_in(client)
+    assert not is_signed_in(client)
 
 
 @pytest.mark.django_db
 def test_suspended_user_with_a_wrong_password_sees_only_the_generic_error(client):
     suspend(UserFactory(username="felix"))
 
-    response = sign_in(client, "felix", "wrong-password")
+    response = post_sign_in(client, "felix", "wrong-password")
 
     html = response.content.decode()
     assert GENERIC_ERROR in html
     for secret in ("closed", RULE, EXPLANATION, "inactive", "2026-11-02"):
         assert secret not in html
-    assert not signed_in(client)
+    assert not is_signed_in(client)
 
 
 @pytest.mark.django_db
 def test_inactive_user_without_suspension_with_the_right_password_is_told_it_is_inactive(client):
     UserFactory(username="felix", is_active=False)
 
-    response = sign_in(client, "felix")
+    response = post_sign_in(client, "felix")
 
     html = response.content.decode()
     assert "This account is inactive." in html
     assert "permanently closed" not in html
-    assert not signed_in(client)
+    assert not is_signed_in(client)
 
 
 @pytest.mark.django_db
 def test_inactive_user_with_a_wrong_password_sees_only_the_generic_error(client):
     UserFactory(username="felix", is_active=False)
 
-    response = sign_in(client, "felix", "wrong-password")
+    response = post_sign_in(client, "felix", "wrong-password")
 
     html = response.content.decode()
     assert GENERIC_ERROR in html
@@ -140,7 +131,7 @@ def test_inactive_user_with_a_wrong_password_sees_only_the_generic_error(client)
 
 @pytest.mark.django_db
 def test_unknown_username_sees_the_generic_error(client):
-    response = sign_in(client, "nobody")
+    response = post_sign_in(client, "nobody")
 
     assert GENERIC_ERROR in response.content.decode()
 
@@ -161,10 +152,10 @@ def test_suspended_account_reactivated_by_hand_still_cannot_sign_in(client):
     suspend(user)
     type(user).objects.filter(pk=user.pk).update(is_active=True)
 
-    response = sign_in(client, "felix")
+    response = post_sign_in(client, "felix")
 
     assert "This account was permanently closed on 2026-11-02" in response.content.decode()
-    assert not signed_in(client)
+    assert not is_signed_in(client)
 
 
 @pytest.mark.django_db
@@ -197,7 +188,7 @@ def test_sign_out_signs_out_and_goes_home(client):
 
     assert response.status_code == 302
     assert response.url == reverse("home")
-    assert not signed_in(client)
+    assert not is_signed_in(client)
 
 
 @pytest.mark.django_db

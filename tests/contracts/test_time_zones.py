@@ -25,6 +25,8 @@ from contracts.services.mail import queue_email
 from contracts_portal.errors import DomainError
 from contracts_portal.middleware import UserTimezoneMiddleware
 from tests.factories import DiaryEntryFactory, HourlyContractFactory, UserFactory
+from tests.fixtures.pages import signed_in
+from tests.fixtures.people import person
 
 pytestmark = pytest.mark.django_db
 
@@ -38,22 +40,8 @@ LOS_ANGELES_MONDAY_EVENING = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 STARTED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def person(username: str, time_zone: str = ""):
-    user = UserFactory(username=username)
-    if time_zone:
-        profile_time_zone_set(user=user, time_zone=time_zone)
-    return user
-
-
 def hourly_for(freelancer, **kwargs):
     return HourlyContractFactory(freelancer=freelancer, started_at=kwargs.pop("started_at", STARTED), **kwargs)
-
-
-def signed_in(client, user, *, browser_zone: str = ""):
-    client.force_login(user)
-    if browser_zone:
-        client.cookies["tz"] = browser_zone
-    return client
 
 
 def record(client, contract, work_date: date, memo: str = "Wrote the importer"):
@@ -88,7 +76,7 @@ def stored_zone(user) -> str:
 
 
 def test_freelancer_in_auckland_records_time_for_their_tuesday_while_utc_is_still_monday():
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     contract = hourly_for(freelancer)
 
     with time_machine.travel(AUCKLAND_TUESDAY_MORNING, tick=False):
@@ -100,7 +88,7 @@ def test_freelancer_in_auckland_records_time_for_their_tuesday_while_utc_is_stil
 
 
 def test_freelancer_in_auckland_cannot_record_time_for_their_tomorrow():
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     contract = hourly_for(freelancer)
 
     with time_machine.travel(AUCKLAND_TUESDAY_MORNING, tick=False), pytest.raises(DomainError) as refused:
@@ -113,7 +101,7 @@ def test_freelancer_in_auckland_cannot_record_time_for_their_tomorrow():
 
 
 def test_freelancer_in_los_angeles_cannot_record_tuesday_on_monday_evening_though_utc_is_tuesday():
-    freelancer = person("lena", "America/Los_Angeles")
+    freelancer = person("lena", time_zone="America/Los_Angeles")
     contract = hourly_for(freelancer)
 
     with time_machine.travel(LOS_ANGELES_MONDAY_EVENING, tick=False):
@@ -126,7 +114,7 @@ def test_freelancer_in_los_angeles_cannot_record_tuesday_on_monday_evening_thoug
 
 
 def test_an_edit_moving_an_entry_to_the_freelancers_tomorrow_is_refused_and_the_entry_unchanged():
-    freelancer = person("lena", "America/Los_Angeles")
+    freelancer = person("lena", time_zone="America/Los_Angeles")
     contract = hourly_for(freelancer)
     entry = DiaryEntryFactory(contract=contract, work_date=MONDAY, minutes=60, memo="Late")
 
@@ -139,7 +127,7 @@ def test_an_edit_moving_an_entry_to_the_freelancers_tomorrow_is_refused_and_the_
 
 def test_the_contracts_first_day_is_the_day_it_started_where_the_freelancer_is():
     """Started Tuesday 02:00 UTC, which is Monday 18:00 in Los Angeles: Monday counts."""
-    freelancer = person("lena", "America/Los_Angeles")
+    freelancer = person("lena", time_zone="America/Los_Angeles")
     contract = hourly_for(freelancer, started_at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
 
     with time_machine.travel(LOS_ANGELES_MONDAY_EVENING, tick=False):
@@ -153,7 +141,7 @@ def test_the_contracts_first_day_is_the_day_it_started_where_the_freelancer_is()
 
 
 def test_a_closed_week_is_named_in_utc_and_in_the_freelancers_time():
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     contract = hourly_for(freelancer)
 
     with (
@@ -171,7 +159,7 @@ def test_a_closed_week_is_named_in_utc_and_in_the_freelancers_time():
 
 
 def test_auckland_morning_through_the_diary_page_prefills_and_records_the_local_today(client):
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     contract = hourly_for(freelancer)
     signed_in(client, freelancer)
 
@@ -192,7 +180,7 @@ def test_auckland_morning_through_the_diary_page_prefills_and_records_the_local_
 
 
 def test_los_angeles_evening_through_the_diary_page_refuses_tuesday(client):
-    freelancer = person("lena", "America/Los_Angeles")
+    freelancer = person("lena", time_zone="America/Los_Angeles")
     contract = hourly_for(freelancer)
     signed_in(client, freelancer)
 
@@ -247,7 +235,7 @@ def test_the_browsers_zone_is_written_once_not_on_every_request(client):
 
 
 def test_the_diary_reads_the_profile_once_per_request_for_the_page_and_the_service(client):
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     contract = hourly_for(freelancer)
     signed_in(client, freelancer)
 
@@ -276,7 +264,7 @@ def test_anonymous_visitors_get_the_cookies_zone_and_nothing_is_stored():
 
 
 def test_the_zone_is_active_for_the_request_only():
-    user = person("aroha", "Pacific/Auckland")
+    user = person("aroha", time_zone="Pacific/Auckland")
 
     assert zone_of_request(user) == "Pacific/Auckland"
     assert timezone.get_current_timezone_name() == "UTC"
@@ -286,7 +274,7 @@ def test_the_zone_is_active_for_the_request_only():
 
 
 def test_settings_page_shows_the_stored_zone_selected_and_the_time_there(client):
-    person("aroha", "Pacific/Auckland")
+    person("aroha", time_zone="Pacific/Auckland")
     signed_in(client, UserFactory(username="aroha"))
 
     with time_machine.travel(AUCKLAND_TUESDAY_MORNING, tick=False):
@@ -301,7 +289,7 @@ def test_settings_page_shows_the_stored_zone_selected_and_the_time_there(client)
 
 
 def test_settings_page_saves_a_valid_zone_with_a_success_message(client):
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     signed_in(client, freelancer)
 
     with time_machine.travel(datetime(2026, 12, 2, 13, 5, tzinfo=UTC), tick=False):
@@ -323,7 +311,7 @@ def test_settings_page_saves_a_valid_zone_with_a_success_message(client):
     ],
 )
 def test_settings_page_refuses_an_unknown_zone_at_the_field_and_stores_nothing(client, value, message):
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     signed_in(client, freelancer)
 
     response = client.post(reverse("account_settings"), {"time_zone": value})
@@ -354,8 +342,8 @@ def test_settings_page_needs_sign_in(client):
 
 
 def test_contract_page_shows_times_in_each_viewers_zone_with_the_zone_named(client):
-    freelancer = person("aroha", "Pacific/Auckland")
-    contract = hourly_for(freelancer, client=person("paul", "Europe/Paris"))
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
+    contract = hourly_for(freelancer, client=person("paul", time_zone="Europe/Paris"))
 
     signed_in(client, freelancer)
     for_freelancer = page_text(client.get(reverse("contract_detail", args=[contract.pk])))
@@ -369,7 +357,7 @@ def test_contract_page_shows_times_in_each_viewers_zone_with_the_zone_named(clie
 def test_diary_page_shows_the_billing_week_in_utc_while_the_freelancers_week_has_turned():
     """Monday Dec 7 08:00 in Auckland is still Sunday Dec 6 in UTC: the week shown is
     the UTC one, and its close is named in UTC and in Auckland time."""
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     contract = hourly_for(freelancer)
     browser = signed_in(Client(), freelancer)
 
@@ -385,7 +373,7 @@ def test_diary_page_shows_the_billing_week_in_utc_while_the_freelancers_week_has
 
 
 def test_diary_page_before_monday_noon_says_until_when_last_week_can_change(client):
-    freelancer = person("aroha", "Pacific/Auckland")
+    freelancer = person("aroha", time_zone="Pacific/Auckland")
     contract = hourly_for(freelancer)
     signed_in(client, freelancer)
 
@@ -413,7 +401,7 @@ def test_the_when_filter_names_the_zone_and_writes_offsets_where_there_is_no_abb
 
 def test_an_email_is_written_in_its_recipients_zone_or_names_utc():
     closes_at = datetime(2026, 12, 16, 9, 30, tzinfo=UTC)
-    contract = hourly_for(person("aroha", "Pacific/Auckland"), client=person("carl"))
+    contract = hourly_for(person("aroha", time_zone="Pacific/Auckland"), client=person("carl"))
 
     # Rendered while someone else's zone is active (a request in Paris): the recipient's wins.
     with timezone.override(time_zone_named("Europe/Paris")):

@@ -1,4 +1,5 @@
-"""The contract state machine, transition by transition, as DESIGN.md's table sets it out.
+"""The contract state machine, transition by transition, as docs/state-machine.md (generated
+from the transitions' declarations) sets it out.
 
 Each test takes the transition through its service (as the portal does), then reads
 the contract back from the database. Refusals must carry the rule's sentence and
@@ -9,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.template import Context, Template
 
 from billing.models import Invoice, LedgerTransaction, Payment
@@ -17,6 +17,8 @@ from contracts import services
 from contracts.models import Contract, ContractState, EndKind, EndReason, StateChange
 from contracts_portal.errors import DomainError
 from tests.factories import DiaryEntryFactory, FixedContractFactory, HourlyContractFactory, UserFactory
+from tests.fixtures.contracts import fresh
+from tests.fixtures.people import force_end_admin
 
 # A fixed instant (a Wednesday) so that messages with dates are exact.
 T0 = datetime(2025, 3, 12, 9, 30, tzinfo=UTC)
@@ -36,21 +38,9 @@ def staff_user(**kwargs):
     return UserFactory(is_staff=True, **kwargs)
 
 
-def force_end_admin():
-    """A staff member holding only the force-end permission (fresh from the database,
-    so the permission cache is not stale)."""
-    user = staff_user()
-    user.user_permissions.add(Permission.objects.get(codename="force_end_contract"))
-    return type(user).objects.get(pk=user.pk)
-
-
-def reload(contract: Contract) -> Contract:
-    return Contract.objects.get(pk=contract.pk)
-
-
 def snapshot(contract: Contract) -> tuple:
     """What a refused action must not change."""
-    row = reload(contract)
+    row = fresh(contract)
     return (
         row.state,
         row.ended_at,
@@ -81,7 +71,7 @@ def test_client_pauses_and_resumes_hourly_contract_each_logged_once():
     contract = HourlyContractFactory()
     with time_machine.travel(T0, tick=False):
         services.contract_pause(contract=contract, by=contract.client, reason="Holiday")
-    assert reload(contract).state == ContractState.PAUSED
+    assert fresh(contract).state == ContractState.PAUSED
     pause_row = only_log_row(contract)
     assert (pause_row.transition, pause_row.source, pause_row.target) == ("pause", "active", "paused")
     assert pause_row.actor == contract.client
@@ -89,7 +79,7 @@ def test_client_pauses_and_resumes_hourly_contract_each_logged_once():
     assert pause_row.created_at == T0
 
     services.contract_resume(contract=contract, by=contract.client)
-    assert reload(contract).state == ContractState.ACTIVE
+    assert fresh(contract).state == ContractState.ACTIVE
     rows = list(
         StateChange.objects.filter(contract=contract)
         .order_by("id")
@@ -109,7 +99,7 @@ def test_freelancer_cannot_pause_contract():
         services.contract_pause(contract=contract, by=contract.freelancer)
     assert refused.value.message == "Only the client of this contract can do this."
     assert snapshot(contract) == before
-    assert reload(contract).state == ContractState.ACTIVE
+    assert fresh(contract).state == ContractState.ACTIVE
 
 
 @pytest.mark.django_db
@@ -131,7 +121,7 @@ def test_freelancer_cannot_resume_paused_contract():
         services.contract_resume(contract=contract, by=contract.freelancer)
     assert refused.value.message == "Only the client of this contract can do this."
     assert snapshot(contract) == before
-    assert reload(contract).state == ContractState.PAUSED
+    assert fresh(contract).state == ContractState.PAUSED
 
 
 @pytest.mark.django_db
@@ -155,7 +145,7 @@ def test_either_party_gives_notice_ending_at_now_plus_notice_period(giver):
     by = getattr(contract, giver)
     with time_machine.travel(T0, tick=False):
         services.contract_give_notice(contract=contract, by=by, reason=EndReason.COMPLETED, note="Project done")
-    row = reload(contract)
+    row = fresh(contract)
     assert row.state == ContractState.ENDING
     assert row.notice_given_by_id == by.pk
     assert row.notice_given_at == T0
@@ -176,7 +166,7 @@ def test_notice_can_be_given_on_a_paused_contract():
     contract = HourlyWithNoticeFactory()
     services.contract_pause(contract=contract, by=contract.client)
     services.contract_give_notice(contract=contract, by=contract.freelancer, reason=EndReason.OTHER)
-    assert reload(contract).state == ContractState.ENDING
+    assert fresh(contract).state == ContractState.ENDING
     last = last_log(contract)
     assert (last.source, last.target) == ("paused", "ending")
 
@@ -208,7 +198,7 @@ def test_giver_withdraws_notice_before_effective_time():
         services.contract_give_notice(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
     with time_machine.travel(T0 + timedelta(days=13, hours=23), tick=False):
         services.contract_withdraw_notice(contract=contract, by=contract.client)
-    row = reload(contract)
+    row = fresh(contract)
     assert row.state == ContractState.ACTIVE
     assert (row.notice_given_by_id, row.notice_given_at, row.notice_effective_at) == (None, None, None)
     assert row.end_reason == ""
@@ -232,7 +222,7 @@ def test_other_party_cannot_withdraw_notice():
         services.contract_withdraw_notice(contract=contract, by=contract.freelancer)
     assert refused.value.message == "Only the party who gave notice can withdraw it."
     assert snapshot(contract) == before
-    assert reload(contract).state == ContractState.ENDING
+    assert fresh(contract).state == ContractState.ENDING
 
 
 @pytest.mark.django_db
@@ -260,7 +250,7 @@ def test_accepted_end_proposal_ends_contract_at_once_as_no_fault():
         services.contract_propose_end(contract=contract, by=contract.client, note="Let's wrap up")
     with time_machine.travel(T0 + timedelta(days=2), tick=False):
         services.contract_accept_end(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
-    row = reload(contract)
+    row = fresh(contract)
     assert row.state == ContractState.ENDED
     assert row.ended_at == T0 + timedelta(days=2)
     assert row.ended_by_id == contract.freelancer_id
@@ -287,7 +277,7 @@ def test_proposer_cannot_accept_own_end_proposal():
         services.contract_accept_end(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
     assert refused.value.message == "Only the other party can accept or decline a proposal to end this contract."
     assert snapshot(contract) == before
-    assert reload(contract).state == ContractState.ACTIVE
+    assert fresh(contract).state == ContractState.ACTIVE
 
 
 @pytest.mark.django_db
@@ -309,7 +299,7 @@ def test_accepting_end_during_notice_period_ends_at_once_waiving_notice():
         services.contract_propose_end(contract=contract, by=contract.client)
     with time_machine.travel(T0 + timedelta(days=1), tick=False):
         services.contract_accept_end(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
-    row = reload(contract)
+    row = fresh(contract)
     assert row.state == ContractState.ENDED
     assert row.ended_at == T0 + timedelta(days=1)
     assert row.end_kind == EndKind.MUTUAL
@@ -325,7 +315,7 @@ def test_end_proposal_can_be_accepted_on_day_six():
         services.contract_propose_end(contract=contract, by=contract.freelancer)
     with time_machine.travel(T0 + timedelta(days=6, hours=23, minutes=59), tick=False):
         services.contract_accept_end(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
-    assert reload(contract).state == ContractState.ENDED
+    assert fresh(contract).state == ContractState.ENDED
 
 
 @pytest.mark.django_db
@@ -343,7 +333,7 @@ def test_end_proposal_expires_after_seven_days():
         assert snapshot(contract) == before
         # An expired proposal no longer blocks a new one.
         services.contract_propose_end(contract=contract, by=contract.client)
-    assert reload(contract).end_proposed_by_id == contract.client_id
+    assert fresh(contract).end_proposed_by_id == contract.client_id
 
 
 # End.
@@ -356,7 +346,7 @@ def test_either_party_ends_contract_without_notice_at_once(ender):
     by = getattr(contract, ender)
     with time_machine.travel(T0, tick=False):
         services.contract_end(contract=contract, by=by, reason=EndReason.NOT_RESPONSIVE, note="No reply")
-    row = reload(contract)
+    row = fresh(contract)
     assert row.state == ContractState.ENDED
     assert row.ended_at == T0
     assert row.ended_by_id == by.pk
@@ -379,7 +369,7 @@ def test_paused_contract_can_be_ended():
     contract = HourlyContractFactory()
     services.contract_pause(contract=contract, by=contract.client)
     services.contract_end(contract=contract, by=contract.freelancer, reason=EndReason.OTHER)
-    assert reload(contract).state == ContractState.ENDED
+    assert fresh(contract).state == ContractState.ENDED
     last = last_log(contract)
     assert (last.transition, last.source, last.target) == ("end", "paused", "ended")
 
@@ -394,7 +384,7 @@ def test_end_refused_with_notice_period_message_when_terms_set_notice():
         "This contract has a 14-day notice period: give notice instead, and it ends when the notice period is over."
     )
     assert snapshot(contract) == before
-    assert reload(contract).state == ContractState.ACTIVE
+    assert fresh(contract).state == ContractState.ACTIVE
 
 
 @pytest.mark.django_db
@@ -402,7 +392,7 @@ def test_end_refused_once_the_notice_period_is_over_before_the_sweep_records_it(
     contract = HourlyWithNoticeFactory()
     services.contract_give_notice(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
     before = snapshot(contract)
-    after = reload(contract).notice_effective_at + timedelta(minutes=1)
+    after = fresh(contract).notice_effective_at + timedelta(minutes=1)
     with time_machine.travel(after, tick=False), pytest.raises(DomainError) as refused:
         services.contract_end(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
     assert refused.value.message == "The notice period is over: the contract is ending now."
@@ -465,7 +455,7 @@ def test_notice_elapse_refused_before_effective_time():
             "The notice period is still running: the contract ends on 2025-03-26 09:30 UTC."
         )
         assert snapshot(contract) == before
-    assert reload(contract).state == ContractState.ENDING
+    assert fresh(contract).state == ContractState.ENDING
 
 
 @pytest.mark.django_db
@@ -476,7 +466,7 @@ def test_notice_elapse_ends_contract_at_effective_time_as_the_giver():
     effective = T0 + timedelta(days=14)
     with time_machine.travel(effective, tick=False):
         services.contract_elapse_notice(contract_id=contract.pk)
-    row = reload(contract)
+    row = fresh(contract)
     assert row.state == ContractState.ENDED
     assert row.ended_at == effective
     assert row.end_kind == EndKind.NOTICE
@@ -496,7 +486,7 @@ def test_late_notice_sweep_records_end_at_effective_time():
         services.contract_give_notice(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
     with time_machine.travel(T0 + timedelta(days=14, hours=1), tick=False):
         services.contract_elapse_notice(contract_id=contract.pk)
-    row = reload(contract)
+    row = fresh(contract)
     assert row.state == ContractState.ENDED
     assert row.ended_at == row.notice_effective_at == T0 + timedelta(days=14)
 
@@ -527,7 +517,7 @@ def test_holder_of_force_end_permission_ends_any_open_contract(state):
     logged_before = StateChange.objects.filter(contract=contract).count()
     with time_machine.travel(T0, tick=False):
         services.contract_force_end(contract=contract, by=admin, reason="Account suspended for circumvention")
-    row = reload(contract)
+    row = fresh(contract)
     assert row.state == ContractState.ENDED
     assert row.ended_at == T0
     assert row.ended_by_id == admin.pk
@@ -580,11 +570,11 @@ def test_force_end_of_ended_contract_is_refused_as_final():
 
 @pytest.mark.django_db
 def test_state_field_cannot_be_assigned_directly():
-    contract = reload(HourlyContractFactory())
+    contract = fresh(HourlyContractFactory())
     with pytest.raises(AttributeError, match="Direct state modification is not allowed"):
         contract.state = "ended"
     assert contract.state == ContractState.ACTIVE
-    assert reload(contract).state == ContractState.ACTIVE
+    assert fresh(contract).state == ContractState.ACTIVE
 
 
 # Template tags: the menu of actions and the refusal sentence, per user.
@@ -615,7 +605,7 @@ def test_actions_for_offers_notice_not_end_when_terms_set_notice():
         "propose_end",
     }
     services.contract_give_notice(contract=contract, by=contract.freelancer, reason=EndReason.COMPLETED)
-    contract = reload(contract)
+    contract = fresh(contract)
     assert set(render(ACTIONS, contract=contract, user=contract.freelancer).split(",")) == {
         "end",
         "propose_end",
@@ -628,7 +618,7 @@ def test_actions_for_offers_notice_not_end_when_terms_set_notice():
 def test_actions_for_offers_accept_only_to_the_other_party():
     contract = HourlyContractFactory()
     services.contract_propose_end(contract=contract, by=contract.client)
-    contract = reload(contract)
+    contract = fresh(contract)
     assert "accept_end" in render(ACTIONS, contract=contract, user=contract.freelancer).split(",")
     assert "accept_end" not in render(ACTIONS, contract=contract, user=contract.client).split(",")
     assert "propose_end" not in render(ACTIONS, contract=contract, user=contract.freelancer).split(",")
@@ -656,7 +646,7 @@ def test_refusal_tag_gives_each_user_the_rule_that_applies():
 def test_ended_contract_offers_no_actions_and_says_ending_is_final():
     contract = HourlyContractFactory()
     services.contract_end(contract=contract, by=contract.client, reason=EndReason.COMPLETED)
-    contract = reload(contract)
+    contract = fresh(contract)
     assert render(ACTIONS, contract=contract, user=contract.client) == ""
     assert render(ACTIONS, contract=contract, user=contract.freelancer) == ""
     assert render("{% refusal contract 'end' user %}", contract=contract, user=contract.freelancer) == (

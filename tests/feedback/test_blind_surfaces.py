@@ -12,17 +12,16 @@ from django.core import mail
 from django.urls import reverse
 
 from contracts.models import Feedback, JobKind, JobState, Notification, ScheduledJob
-
-from . import (
+from tests.fixtures.clock import stopped_at, sweep
+from tests.fixtures.feedback import (
     CLIENT_COMMENT,
     FREELANCER_COMMENT,
     client_feedback,
     ended_contract,
     freelancer_feedback,
-    person,
-    stopped_at,
-    sweep,
 )
+from tests.fixtures.pages import unescaped
+from tests.fixtures.people import person
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +29,7 @@ T0 = datetime(2025, 5, 7, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
 
-# What the client's feedback (tests/feedback/__init__.py) looks like on a page:
+# What the client's feedback (tests/fixtures/feedback.py) looks like on a page:
 # overall 29/6 = 4.83, the labelled ratings, the private reason and recommendation.
 CLIENT_OVERALL = "4.83"
 CLIENT_RATINGS = "Skills 5 · Quality of work 5 · Availability 5 · Adherence to deadlines 5"
@@ -39,15 +38,11 @@ CLIENT_RECOMMEND = "likelihood to recommend 3/10"
 REVEALED_NOTE = "is now visible to both of you"
 
 
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
 def contract_page(client, contract, user) -> str:
     client.force_login(user)
     response = client.get(reverse("contract_detail", args=[contract.pk]))
     assert response.status_code == 200
-    return text_of(response)
+    return unescaped(response)
 
 
 def mail_to(user) -> list[str]:
@@ -94,7 +89,7 @@ def test_after_the_client_submits_the_freelancers_page_notifications_and_emails_
     assert 'id="their-feedback"' not in page
 
     client.force_login(ended.freelancer)
-    notifications_page = text_of(client.get(reverse("notifications")))
+    notifications_page = unescaped(client.get(reverse("notifications")))
     assert "Clara Client left feedback on “Parser rewrite”" in notifications_page
     assert_nothing_of_the_clients_feedback_in(notifications_page)
 
@@ -131,7 +126,7 @@ def test_a_direct_get_of_the_feedback_form_by_the_freelancer_shows_nothing_of_th
 
     response = client.get(reverse("feedback_form", args=[ended.pk]))
 
-    form = text_of(response)
+    form = unescaped(response)
     assert response.status_code == 200
     assert "Feedback for Clara Client" in form
     for secret in (CLIENT_COMMENT, CLIENT_OVERALL, CLIENT_RATINGS, CLIENT_RECOMMEND, "Adherence to deadlines"):
@@ -186,18 +181,18 @@ def test_private_reason_and_recommendation_are_never_shown_to_the_other_party_ev
 
     client.logout()
     for username, other_private in (("felix", CLIENT_PRIVATE_REASON), ("clara", "Job completed successfully")):
-        profile = text_of(client.get(reverse("profile", args=[username])))
+        profile = unescaped(client.get(reverse("profile", args=[username])))
         assert other_private not in profile
         assert "recommend" not in profile
         assert "/10" not in profile
-    assert CLIENT_COMMENT in text_of(client.get(reverse("profile", args=["felix"])))
-    assert FREELANCER_COMMENT in text_of(client.get(reverse("profile", args=["clara"])))
+    assert CLIENT_COMMENT in unescaped(client.get(reverse("profile", args=["felix"])))
+    assert FREELANCER_COMMENT in unescaped(client.get(reverse("profile", args=["clara"])))
 
 
 def test_hidden_feedback_is_not_on_the_recipients_public_profile(client, ended):
     client_feedback(ended)
 
-    profile = text_of(client.get(reverse("profile", args=["felix"])))
+    profile = unescaped(client.get(reverse("profile", args=["felix"])))
 
     assert CLIENT_COMMENT not in profile
     assert "No public feedback yet." in profile
@@ -226,7 +221,7 @@ def test_feedback_left_by_one_party_is_revealed_by_the_sweep_at_day_14_not_befor
     assert CLIENT_COMMENT in freelancer_page
     assert CLIENT_RECOMMEND not in freelancer_page
     assert "The feedback window closed on 2025-05-21 10:00 UTC" in freelancer_page
-    assert CLIENT_COMMENT in text_of(client.get(reverse("profile", args=["felix"])))
+    assert CLIENT_COMMENT in unescaped(client.get(reverse("profile", args=["felix"])))
 
 
 def test_the_window_close_with_no_feedback_reveals_nothing_and_tells_nobody(ended):

@@ -1,7 +1,6 @@
 """Who may leave feedback, when, and what it may say (DESIGN.md, "Feedback"). Every
 refusal gives a clear message and stores nothing."""
 
-import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,17 +12,16 @@ from contracts import services
 from contracts.models import Feedback, FeedbackResponse, JobKind, JobState, Notification, ScheduledJob
 from contracts_portal.errors import DomainError
 from tests.factories import FixedContractFactory, UserFactory
-
-from . import (
+from tests.fixtures.clock import stopped_at, sweep
+from tests.fixtures.feedback import (
     CLIENT_COMMENT,
     CLIENT_SCORES,
     FREELANCER_SCORES,
     client_feedback,
     ended_contract,
     freelancer_feedback,
-    stopped_at,
-    sweep,
 )
+from tests.fixtures.pages import unescaped
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +32,11 @@ MINUTE = timedelta(minutes=1)
 WINDOW_CLOSED = "The feedback window closed on 2025-05-21 10:00 UTC, 14 days after the contract ended."
 
 
-def refused(call) -> str:
+def refusal_of(call) -> str:
+    """The sentence of the DomainError ``call`` must raise."""
     with pytest.raises(DomainError) as refusal:
         call()
     return refusal.value.message
-
-
-def page_text(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 # Ratings and the private part.
@@ -67,7 +62,7 @@ def test_a_rating_outside_the_whole_numbers_1_to_5_or_for_an_unlisted_quality_is
     scores = {**CLIENT_SCORES, **change}
     scores = {code: value for code, value in scores.items() if value is not None}
 
-    assert refused(lambda: client_feedback(contract, scores=scores)) == message
+    assert refusal_of(lambda: client_feedback(contract, scores=scores)) == message
     assert not Feedback.objects.exists()
     assert not Notification.objects.filter(message__contains="left feedback").exists()
 
@@ -77,7 +72,7 @@ def test_likelihood_to_recommend_outside_whole_numbers_0_to_10_is_refused_and_no
     contract = ended_contract()
 
     assert (
-        refused(lambda: client_feedback(contract, private_recommend=recommend))
+        refusal_of(lambda: client_feedback(contract, private_recommend=recommend))
         == "Say how likely you are to recommend them, from 0 to 10."
     )
     assert not Feedback.objects.exists()
@@ -95,7 +90,7 @@ def test_likelihood_to_recommend_0_and_10_are_accepted(recommend):
 def test_an_unknown_private_reason_is_refused_and_nothing_is_stored():
     contract = ended_contract()
 
-    assert refused(lambda: client_feedback(contract, private_reason="bored")) == (
+    assert refusal_of(lambda: client_feedback(contract, private_reason="bored")) == (
         "Choose your reason for ending (private)."
     )
     assert not Feedback.objects.exists()
@@ -120,7 +115,7 @@ def test_the_feedback_form_refuses_out_of_range_input_with_a_message_and_stores_
     response = client.post(reverse("feedback_form", args=[contract.pk]), data)
 
     assert response.status_code == 400
-    assert message in page_text(response)
+    assert message in unescaped(response)
     assert not Feedback.objects.exists()
 
 
@@ -133,7 +128,7 @@ def test_the_feedback_form_stores_the_feedback_of_a_valid_post(client):
     response = client.post(reverse("feedback_form", args=[contract.pk]), data, follow=True)
 
     assert response.redirect_chain == [(reverse("contract_detail", args=[contract.pk]) + "#feedback", 302)]
-    assert "Your feedback stays hidden until the other party leaves theirs or the window closes." in page_text(response)
+    assert "Your feedback stays hidden until the other party leaves theirs or the window closes." in unescaped(response)
     feedback = Feedback.objects.get()
     assert (feedback.author, feedback.recipient, feedback.author_is_client) == (
         contract.client,
@@ -155,7 +150,7 @@ def test_someone_who_is_not_a_party_cannot_leave_feedback():
     contract = ended_contract()
     outsider = UserFactory(username="outsider")
 
-    message = refused(
+    message = refusal_of(
         lambda: services.feedback_submit(
             contract=contract, by=outsider, scores=CLIENT_SCORES, private_reason="completed", private_recommend=5
         )
@@ -177,7 +172,7 @@ def test_a_party_leaves_feedback_once_and_a_second_attempt_is_refused_leaving_th
     contract = ended_contract()
     first = client_feedback(contract)
 
-    message = refused(lambda: client_feedback(contract, scores=dict.fromkeys(CLIENT_SCORES, 1), public_comment="x"))
+    message = refusal_of(lambda: client_feedback(contract, scores=dict.fromkeys(CLIENT_SCORES, 1), public_comment="x"))
 
     assert message == "You have already left feedback on this contract; feedback cannot be changed."
     assert list(Feedback.objects.values_list("pk", "public_comment", "scores")) == [
@@ -193,14 +188,14 @@ def test_a_second_feedback_through_the_form_is_refused_with_a_message(client):
     response = client.get(reverse("feedback_form", args=[contract.pk]), follow=True)
 
     assert response.redirect_chain[-1][0].endswith("#feedback")
-    assert "You have already left feedback on this contract; feedback cannot be changed." in page_text(response)
+    assert "You have already left feedback on this contract; feedback cannot be changed." in unescaped(response)
     assert Feedback.objects.count() == 1
 
 
 def test_feedback_on_a_contract_that_has_not_ended_is_refused():
     contract = FixedContractFactory()
 
-    assert refused(lambda: client_feedback(contract)) == "Feedback opens when the contract ends."
+    assert refusal_of(lambda: client_feedback(contract)) == "Feedback opens when the contract ends."
     assert not Feedback.objects.exists()
 
 
@@ -223,7 +218,7 @@ def test_feedback_is_refused_from_day_14_when_the_window_has_closed():
     contract = _ended_at_t0()
 
     with time_machine.travel(T0 + 14 * DAY, tick=False):
-        message = refused(lambda: client_feedback(contract))
+        message = refusal_of(lambda: client_feedback(contract))
 
     assert message == WINDOW_CLOSED
     assert not Feedback.objects.exists()
@@ -240,10 +235,10 @@ def test_after_the_window_the_form_says_it_has_closed_and_a_post_stores_nothing(
         posted = client.post(reverse("feedback_form", args=[contract.pk]), data, follow=True)
         page = client.get(reverse("contract_detail", args=[contract.pk]))
 
-    assert WINDOW_CLOSED in page_text(shown)
-    assert WINDOW_CLOSED in page_text(posted)
-    assert WINDOW_CLOSED in page_text(page)
-    assert "Leave feedback" not in page_text(page)
+    assert WINDOW_CLOSED in unescaped(shown)
+    assert WINDOW_CLOSED in unescaped(posted)
+    assert WINDOW_CLOSED in unescaped(page)
+    assert "Leave feedback" not in unescaped(page)
     assert not Feedback.objects.exists()
 
 
@@ -276,8 +271,8 @@ def test_the_client_rates_the_six_client_criteria_and_the_freelancer_the_five_fr
 def test_a_client_cannot_rate_with_the_freelancer_criteria_nor_a_freelancer_with_the_client_criteria():
     contract = ended_contract()
 
-    assert refused(lambda: client_feedback(contract, scores=FREELANCER_SCORES)) == "Rate “Skills” from 1 to 5."
-    assert refused(lambda: freelancer_feedback(contract, scores=CLIENT_SCORES)) == (
+    assert refusal_of(lambda: client_feedback(contract, scores=FREELANCER_SCORES)) == "Rate “Skills” from 1 to 5."
+    assert refusal_of(lambda: freelancer_feedback(contract, scores=CLIENT_SCORES)) == (
         "Rate “Clarity of requirements” from 1 to 5."
     )
     assert not Feedback.objects.exists()
@@ -287,9 +282,9 @@ def test_the_feedback_form_asks_each_party_for_their_own_criteria(client):
     contract = ended_contract()
 
     client.force_login(contract.client)
-    as_client = page_text(client.get(reverse("feedback_form", args=[contract.pk])))
+    as_client = unescaped(client.get(reverse("feedback_form", args=[contract.pk])))
     client.force_login(contract.freelancer)
-    as_freelancer = page_text(client.get(reverse("feedback_form", args=[contract.pk])))
+    as_freelancer = unescaped(client.get(reverse("feedback_form", args=[contract.pk])))
 
     for name in ("score_skills", "score_quality", "score_deadlines"):
         assert f'name="{name}"' in as_client
@@ -349,7 +344,7 @@ def test_the_recipient_cannot_respond_before_the_feedback_is_revealed():
     contract = ended_contract()
     feedback = client_feedback(contract)
 
-    message = refused(lambda: services.feedback_respond(feedback=feedback, by=contract.freelancer, text="Thanks"))
+    message = refusal_of(lambda: services.feedback_respond(feedback=feedback, by=contract.freelancer, text="Thanks"))
 
     assert message == "You can respond once the feedback is visible to you."
     assert not FeedbackResponse.objects.exists()
@@ -361,7 +356,7 @@ def test_the_recipient_may_post_exactly_one_public_response_after_reveal():
     freelancer_feedback(contract)
 
     response = services.feedback_respond(feedback=feedback, by=contract.freelancer, text="  Thank you, Clara!  ")
-    message = refused(lambda: services.feedback_respond(feedback=feedback, by=contract.freelancer, text="Again"))
+    message = refusal_of(lambda: services.feedback_respond(feedback=feedback, by=contract.freelancer, text="Again"))
 
     assert response.text == "Thank you, Clara!"
     assert message == "You have already responded to this feedback."
@@ -373,7 +368,7 @@ def test_the_author_cannot_respond_to_their_own_feedback():
     feedback = client_feedback(contract)
     freelancer_feedback(contract)
 
-    message = refused(lambda: services.feedback_respond(feedback=feedback, by=contract.client, text="Me again"))
+    message = refusal_of(lambda: services.feedback_respond(feedback=feedback, by=contract.client, text="Me again"))
 
     assert message == "Only the person the feedback is about can respond to it."
     assert not FeedbackResponse.objects.exists()
@@ -384,7 +379,7 @@ def test_an_empty_response_is_refused():
     feedback = client_feedback(contract)
     freelancer_feedback(contract)
 
-    assert refused(lambda: services.feedback_respond(feedback=feedback, by=contract.freelancer, text="   ")) == (
+    assert refusal_of(lambda: services.feedback_respond(feedback=feedback, by=contract.freelancer, text="   ")) == (
         "Write your response."
     )
     assert not FeedbackResponse.objects.exists()
@@ -400,9 +395,9 @@ def test_responding_through_the_page_posts_once_and_a_second_post_says_so(client
     first = client.post(url, {"text": "Thank you!"}, follow=True)
     second = client.post(url, {"text": "Thanks again!"}, follow=True)
 
-    assert "Your response is posted." in page_text(first)
-    assert "Your response: “Thank you!”" in page_text(first)
-    assert "You have already responded to this feedback." in page_text(second)
+    assert "Your response is posted." in unescaped(first)
+    assert "Your response: “Thank you!”" in unescaped(first)
+    assert "You have already responded to this feedback." in unescaped(second)
     assert list(FeedbackResponse.objects.values_list("text", flat=True)) == ["Thank you!"]
 
 
@@ -414,7 +409,7 @@ def test_the_author_posting_a_response_through_the_page_is_refused_with_a_messag
 
     response = client.post(reverse("feedback_respond", args=[feedback.pk]), {"text": "Me again"}, follow=True)
 
-    assert "Only the person the feedback is about can respond to it." in page_text(response)
+    assert "Only the person the feedback is about can respond to it." in unescaped(response)
     assert not FeedbackResponse.objects.exists()
 
 

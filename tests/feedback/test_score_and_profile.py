@@ -3,7 +3,6 @@ only revealed feedback on contracts whose payments after refunds came to at leas
 $1 counts and shows; each contract weighs what it paid; a mutual, no-fault end
 leaves the score as it was unless feedback was left on it."""
 
-import html
 import re
 
 import pytest
@@ -14,8 +13,7 @@ from django.urls import reverse
 from contracts import services
 from contracts.reputation import feedback_score, scored_feedback
 from tests.factories import FixedContractFactory
-
-from . import (
+from tests.fixtures.feedback import (
     CLIENT_COMMENT,
     CLIENT_SCORES,
     FREELANCER_COMMENT,
@@ -23,20 +21,17 @@ from . import (
     ended_contract,
     freelancer_feedback,
     pay,
-    person,
 )
+from tests.fixtures.pages import unescaped
+from tests.fixtures.people import person
 
 pytestmark = pytest.mark.django_db
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
 
 
 def profile_page(client, username: str) -> str:
     response = client.get(reverse("profile", args=[username]))
     assert response.status_code == 200
-    return text_of(response)
+    return unescaped(response)
 
 
 def score_shown(page: str) -> str:
@@ -46,16 +41,6 @@ def score_shown(page: str) -> str:
 def both_leave_feedback(contract, *, client_scores=CLIENT_SCORES, comment=CLIENT_COMMENT):
     client_feedback(contract, scores=client_scores, public_comment=comment)
     freelancer_feedback(contract)
-
-
-@pytest.fixture
-def clara():
-    return person("clara", first_name="Clara", last_name="Client")
-
-
-@pytest.fixture
-def felix():
-    return person("felix", first_name="Felix", last_name="Freelancer")
 
 
 # The $1 rule.
@@ -77,7 +62,7 @@ def test_feedback_on_a_contract_whose_payments_after_refunds_are_below_1_dollar_
     assert FREELANCER_COMMENT not in profile_page(client, "clara")
 
     client.force_login(felix)
-    contract_page = text_of(client.get(reverse("contract_detail", args=[contract.pk])))
+    contract_page = unescaped(client.get(reverse("contract_detail", args=[contract.pk])))
     assert CLIENT_COMMENT in contract_page  # the parties still see it on the contract
     assert "Payments on this contract came to less than $1.00, so its feedback does not appear on public profiles." in (
         contract_page
@@ -98,7 +83,7 @@ def test_feedback_on_a_contract_whose_payments_after_refunds_are_exactly_1_dolla
     assert FREELANCER_COMMENT in profile_page(client, "clara")
 
     client.force_login(felix)
-    contract_page = text_of(client.get(reverse("contract_detail", args=[contract.pk])))
+    contract_page = unescaped(client.get(reverse("contract_detail", args=[contract.pk])))
     assert "came to less than $1.00" not in contract_page
 
 
@@ -274,7 +259,7 @@ def end_dialog(client, contract, user) -> str:
     client.force_login(user)
     response = client.get(reverse("contract_end", args=[contract.pk]))
     assert response.status_code == 200
-    return text_of(response)
+    return unescaped(response)
 
 
 def test_the_end_dialog_tells_a_freelancer_how_many_contracts_their_score_rests_on(client, clara, felix):
@@ -305,5 +290,5 @@ def test_the_htmx_end_dialog_tells_the_freelancer_too(client, clara, felix):
 
     response = client.get(reverse("contract_end", args=[active.pk]), headers={"HX-Request": "true"})
 
-    assert "<dialog" in text_of(response)
-    assert "Your feedback score currently rests on 1 contract." in text_of(response)
+    assert "<dialog" in unescaped(response)
+    assert "Your feedback score currently rests on 1 contract." in unescaped(response)

@@ -26,9 +26,10 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
-from tests.feedback import client_feedback, ended_contract, freelancer_feedback
+from tests.fixtures.feedback import client_feedback, ended_contract, freelancer_feedback
+from tests.fixtures.pages import browser_for
+from tests.fixtures.people import staff_reviewer
 
-PASSWORD = "correct-horse-battery"
 ROLES = ("anonymous", "unrelated", "client", "freelancer", "staff", "reviewer")
 
 
@@ -54,16 +55,8 @@ class World:
         return self.people.get(role)
 
     def browser(self, role: str, **kwargs) -> Client:
-        browser = Client(**kwargs)
-        if self.user(role) is not None:
-            browser.force_login(self.user(role))
-        return browser
-
-
-def make_reviewer(username: str):
-    user = UserFactory(username=username, is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="review_flags"))
-    return user
+        user = self.user(role)
+        return Client(**kwargs) if user is None else browser_for(user, **kwargs)
 
 
 def make_staff(username: str):
@@ -87,7 +80,7 @@ def build_world() -> World:
             "client": clara,
             "freelancer": felix,
             "staff": make_staff("sam"),
-            "reviewer": make_reviewer("rita"),
+            "reviewer": staff_reviewer("rita"),
         }
     )
     parties = {"client": clara, "freelancer": felix}

@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
 
 from tests.factories import UserFactory
+from tests.fixtures.pages import is_signed_in, post_sign_in
 
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 PER_USERNAME = django_settings.SIGN_IN_FAILURE_LIMIT_PER_USERNAME
 PER_ADDRESS = django_settings.SIGN_IN_FAILURE_LIMIT_PER_ADDRESS
 COOL_OFF = django_settings.AXES_COOLOFF_TIME
@@ -25,23 +24,9 @@ ADDRESS_BLOCKED = "Too many failed sign-ins from your network: signing in to any
 USERNAME_BLOCKED = "Too many failed sign-ins to this account: signing in to it from your network is blocked"
 
 
-@pytest.fixture
-def axes_on(settings):
-    settings.AXES_ENABLED = True
-    return settings
-
-
-def sign_in(browser: Client, username: str, password: str = PASSWORD):
-    return browser.post(reverse("login"), {"username": username, "password": password})
-
-
-def signed_in(browser: Client) -> bool:
-    return SESSION_KEY in browser.session
-
-
 def spray(browser: Client, count: int, *, first: int = 0, password: str = "Summer2026!") -> list[int]:
     """One password tried on ``count`` different usernames: the status of each answer."""
-    return [sign_in(browser, f"user{number}", password).status_code for number in range(first, first + count)]
+    return [post_sign_in(browser, f"user{number}", password).status_code for number in range(first, first + count)]
 
 
 def test_the_address_limit_is_higher_than_the_per_username_one():
@@ -58,7 +43,7 @@ def test_spraying_one_password_over_many_usernames_is_refused_at_the_address_lim
     attacker = Client(REMOTE_ADDR=OFFICE)
     with time_machine.travel(T0, tick=False):
         answers = spray(attacker, PER_ADDRESS)
-        right_password = sign_in(Client(REMOTE_ADDR=OFFICE), "fresh")
+        right_password = post_sign_in(Client(REMOTE_ADDR=OFFICE), "fresh")
 
     assert answers == [200] * (PER_ADDRESS - 1) + [429]  # the failure that reaches the limit is refused already
     assert right_password.status_code == 429
@@ -76,11 +61,11 @@ def test_an_address_lockout_does_not_affect_sign_ins_from_another_address(axes_o
     spray(Client(REMOTE_ADDR=OFFICE), PER_ADDRESS)
 
     elsewhere = Client(REMOTE_ADDR=ELSEWHERE)
-    response = sign_in(elsewhere, "fresh")
+    response = post_sign_in(elsewhere, "fresh")
 
     assert response.status_code == 302
-    assert signed_in(elsewhere)
-    assert sign_in(Client(REMOTE_ADDR=OFFICE), "fresh").status_code == 429
+    assert is_signed_in(elsewhere)
+    assert post_sign_in(Client(REMOTE_ADDR=OFFICE), "fresh").status_code == 429
 
 
 @pytest.mark.django_db
@@ -90,8 +75,8 @@ def test_failures_below_the_address_limit_from_a_shared_address_lock_no_one_else
     assert spray(office, PER_ADDRESS - 1) == [200] * (PER_ADDRESS - 1)
 
     colleague = Client(REMOTE_ADDR=OFFICE)
-    assert sign_in(colleague, "clara").status_code == 302
-    assert signed_in(colleague)
+    assert post_sign_in(colleague, "clara").status_code == 302
+    assert is_signed_in(colleague)
 
 
 @pytest.mark.django_db
@@ -100,9 +85,9 @@ def test_the_per_username_limit_still_locks_one_username_first_and_says_so(axes_
     UserFactory(username="clara")
     attacker = Client(REMOTE_ADDR=OFFICE)
     with time_machine.travel(T0, tick=False):
-        answers = [sign_in(attacker, "felix", "guess").status_code for _ in range(PER_USERNAME)]
-        right_password = sign_in(attacker, "felix")
-        colleague = sign_in(Client(REMOTE_ADDR=OFFICE), "clara")
+        answers = [post_sign_in(attacker, "felix", "guess").status_code for _ in range(PER_USERNAME)]
+        right_password = post_sign_in(attacker, "felix")
+        colleague = post_sign_in(Client(REMOTE_ADDR=OFFICE), "clara")
 
     assert answers == [200] * (PER_USERNAME - 1) + [429]
     assert right_password.status_code == 429
@@ -118,15 +103,15 @@ def test_the_address_lock_lifts_after_the_cool_off(axes_on):
     with time_machine.travel(T0, tick=False):
         spray(Client(REMOTE_ADDR=OFFICE), PER_ADDRESS)
     with time_machine.travel(T0 + COOL_OFF - timedelta(minutes=1), tick=False):
-        still_locked = sign_in(Client(REMOTE_ADDR=OFFICE), "fresh")  # does not extend the lock
+        still_locked = post_sign_in(Client(REMOTE_ADDR=OFFICE), "fresh")  # does not extend the lock
     with time_machine.travel(T0 + COOL_OFF + timedelta(seconds=1), tick=False):
         browser = Client(REMOTE_ADDR=OFFICE)
-        response = sign_in(browser, "fresh")
+        response = post_sign_in(browser, "fresh")
 
     assert still_locked.status_code == 429
     assert "You can try again at 09:15 UTC, in 1 minute." in still_locked.content.decode()
     assert response.status_code == 302
-    assert signed_in(browser)
+    assert is_signed_in(browser)
 
 
 @pytest.mark.django_db
@@ -137,15 +122,15 @@ def test_the_address_lock_lifts_when_the_failure_that_reached_the_limit_ages_out
         spray(attacker, 1)
     with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
         answers = spray(attacker, PER_ADDRESS - 1, first=1)
-        refused = sign_in(Client(REMOTE_ADDR=OFFICE), "fresh")
+        refused = post_sign_in(Client(REMOTE_ADDR=OFFICE), "fresh")
     with time_machine.travel(T0 + COOL_OFF + timedelta(seconds=1), tick=False):
         browser = Client(REMOTE_ADDR=OFFICE)
-        response = sign_in(browser, "fresh")
+        response = post_sign_in(browser, "fresh")
 
     assert answers[-1] == 429
     assert "You can try again at 09:15 UTC, in 5 minutes." in refused.content.decode()
     assert response.status_code == 302  # 29 failures of 09:10 are left: below the limit
-    assert signed_in(browser)
+    assert is_signed_in(browser)
 
 
 @pytest.mark.django_db
@@ -154,11 +139,11 @@ def test_signing_in_to_an_own_account_between_guesses_does_not_reset_the_address
     UserFactory(username="fresh")
     attacker = Client(REMOTE_ADDR=OFFICE)
     spray(attacker, PER_ADDRESS - 1)
-    assert sign_in(attacker, "mallory").status_code == 302
+    assert post_sign_in(attacker, "mallory").status_code == 302
     attacker.post(reverse("logout"))
 
     assert spray(attacker, 1, first=PER_ADDRESS) == [429]
-    assert sign_in(Client(REMOTE_ADDR=OFFICE), "fresh").status_code == 429
+    assert post_sign_in(Client(REMOTE_ADDR=OFFICE), "fresh").status_code == 429
 
 
 @pytest.mark.django_db
@@ -167,10 +152,10 @@ def test_a_colleague_signing_in_does_not_reset_another_username_count_from_the_s
     UserFactory(username="clara")
     attacker = Client(REMOTE_ADDR=OFFICE)
     for _ in range(PER_USERNAME - 1):
-        sign_in(attacker, "felix", "guess")
-    assert sign_in(Client(REMOTE_ADDR=OFFICE), "clara").status_code == 302
+        post_sign_in(attacker, "felix", "guess")
+    assert post_sign_in(Client(REMOTE_ADDR=OFFICE), "clara").status_code == 302
 
-    assert sign_in(attacker, "felix", "guess").status_code == 429
+    assert post_sign_in(attacker, "felix", "guess").status_code == 429
 
 
 @pytest.mark.django_db
@@ -180,8 +165,8 @@ def test_when_both_limits_hold_the_page_names_the_network_and_the_later_end(axes
     with time_machine.travel(T0, tick=False):
         spray(attacker, PER_ADDRESS - PER_USERNAME)
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
-        answers = [sign_in(attacker, "felix", "guess").status_code for _ in range(PER_USERNAME)]
-        page = sign_in(attacker, "felix").content.decode()
+        answers = [post_sign_in(attacker, "felix", "guess").status_code for _ in range(PER_USERNAME)]
+        page = post_sign_in(attacker, "felix").content.decode()
 
     assert answers[-1] == 429
     assert ADDRESS_BLOCKED in page

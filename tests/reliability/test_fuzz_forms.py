@@ -39,10 +39,10 @@ from accounts.time_zones import known_time_zones
 from billing.selectors import escrow_held_cents, refunded_cents
 from contracts.models import Notification, NotificationKind
 from contracts.services import MilestoneChoice
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 from . import fuzz_inputs as bad
-from .fuzz_world import PASSWORD, World, build_world, changed_tables, fingerprint
+from .fuzz_world import World, build_world, changed_tables, fingerprint
 
 pytestmark = pytest.mark.django_db
 
@@ -404,6 +404,27 @@ FORMS: dict[str, Form] = {
             f"{refund_prefix(w)}-refunded_before": other_figure(refunded_cents(w.payment)),
         },
         required=frozenset({"-amount", "-idempotency_key", "-previewed_amount", "-refunded_before"}),
+    ),
+    # The admin's Force end: a missing or bad reason is refused with its sentence, both
+    # on the way to the confirmation page and on the confirmation that acts.
+    "admin: force end (confirmation page)": Form(
+        role="staff",
+        path=lambda w: reverse("admin:contracts_contract_changelist"),
+        valid=lambda w: {"action": "force_end", "_selected_action": [str(w.hourly.pk)], "reason": "Account closed."},
+        bad={"reason": bad.bad_required_text(2000)},
+        redirect_with_error=True,
+    ),
+    "admin: force end (confirmation)": Form(
+        role="staff",
+        path=lambda w: reverse("admin:contracts_contract_changelist"),
+        valid=lambda w: {
+            "action": "force_end",
+            "_selected_action": [str(w.hourly.pk), str(w.fixed.pk)],
+            "reason": "Account closed.",
+            "post": "yes",
+        },
+        bad={"reason": bad.bad_required_text(2000)},
+        redirect_with_error=True,
     ),
     "settings: time zone": Form(
         role="freelancer",

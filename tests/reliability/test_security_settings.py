@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
 
 from contracts.models import AccountSuspension
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
+from tests.fixtures.pages import is_signed_in, post_sign_in
 
-from .fuzz_world import PASSWORD, build_world, changed_tables, fingerprint
+from .fuzz_world import build_world, changed_tables, fingerprint
 from .test_authorization_matrix import MATRIX, Changes
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -263,34 +263,20 @@ COOL_OFF = django_settings.AXES_COOLOFF_TIME
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def axes_on(settings):
-    settings.AXES_ENABLED = True
-    return settings
-
-
-def sign_in(browser: Client, username: str, password: str = PASSWORD):
-    return browser.post(reverse("login"), {"username": username, "password": password})
-
-
-def signed_in(browser: Client) -> bool:
-    return SESSION_KEY in browser.session
-
-
 @pytest.mark.django_db
 def test_five_failed_sign_ins_lock_the_account_from_that_address_even_for_the_right_password(axes_on):
     UserFactory(username="felix")
     browser = Client()
     with time_machine.travel(T0, tick=False):
         for attempt in range(1, LIMIT):
-            response = sign_in(browser, "felix", "wrong-password")
+            response = post_sign_in(browser, "felix", "wrong-password")
             assert response.status_code == 200, attempt
             assert "Please enter a correct username and password." in response.content.decode()
-        locking = sign_in(browser, "felix", "wrong-password")
-        right = sign_in(browser, "felix")
+        locking = post_sign_in(browser, "felix", "wrong-password")
+        right = post_sign_in(browser, "felix")
 
     assert locking.status_code == right.status_code == 429
-    assert not signed_in(browser)
+    assert not is_signed_in(browser)
     page = right.content.decode()
     assert "Too many failed sign-ins" in page
     assert "even with the right password" in page
@@ -305,15 +291,15 @@ def test_after_the_cool_off_the_right_password_signs_in_again(axes_on):
     browser = Client()
     with time_machine.travel(T0, tick=False):
         for _ in range(LIMIT):
-            sign_in(browser, "felix", "wrong-password")
+            post_sign_in(browser, "felix", "wrong-password")
     with time_machine.travel(T0 + COOL_OFF - timedelta(minutes=1), tick=False):
-        still_locked = sign_in(browser, "felix")  # attempts while locked out do not extend the lockout
+        still_locked = post_sign_in(browser, "felix")  # attempts while locked out do not extend the lockout
     with time_machine.travel(T0 + COOL_OFF + timedelta(seconds=1), tick=False):
-        response = sign_in(browser, "felix")
+        response = post_sign_in(browser, "felix")
 
     assert still_locked.status_code == 429
     assert response.status_code == 302
-    assert signed_in(browser)
+    assert is_signed_in(browser)
 
 
 @pytest.mark.django_db
@@ -322,14 +308,14 @@ def test_a_lockout_is_per_username_and_address_so_others_still_sign_in(axes_on):
     UserFactory(username="clara")
     attacker = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(LIMIT):
-        sign_in(attacker, "felix", "guess")
+        post_sign_in(attacker, "felix", "guess")
 
     felix_elsewhere = Client(REMOTE_ADDR="198.51.100.7")
     clara_same_address = Client(REMOTE_ADDR="203.0.113.9")
 
-    assert sign_in(attacker, "felix").status_code == 429
-    assert sign_in(felix_elsewhere, "felix").status_code == 302
-    assert sign_in(clara_same_address, "clara").status_code == 302
+    assert post_sign_in(attacker, "felix").status_code == 429
+    assert post_sign_in(felix_elsewhere, "felix").status_code == 302
+    assert post_sign_in(clara_same_address, "clara").status_code == 302
 
 
 @pytest.mark.django_db
@@ -337,14 +323,14 @@ def test_a_successful_sign_in_resets_the_count_of_failures(axes_on):
     UserFactory(username="felix")
     browser = Client()
     for _ in range(LIMIT - 1):
-        sign_in(browser, "felix", "wrong-password")
-    assert sign_in(browser, "felix").status_code == 302
+        post_sign_in(browser, "felix", "wrong-password")
+    assert post_sign_in(browser, "felix").status_code == 302
     browser.post(reverse("logout"))
 
     for _ in range(LIMIT - 1):
-        sign_in(browser, "felix", "wrong-password")
+        post_sign_in(browser, "felix", "wrong-password")
 
-    assert sign_in(browser, "felix").status_code == 302
+    assert post_sign_in(browser, "felix").status_code == 302
 
 
 @pytest.mark.django_db
@@ -357,7 +343,7 @@ def test_the_admin_sign_in_is_throttled_too(axes_on):
     response = browser.post(reverse("admin:login"), {"username": "ada", "password": PASSWORD})
 
     assert response.status_code == 429
-    assert not signed_in(browser)
+    assert not is_signed_in(browser)
 
 
 @pytest.mark.django_db
@@ -365,8 +351,8 @@ def test_with_throttling_on_a_suspended_account_is_still_told_the_rule_and_wrong
     user = UserFactory(username="gary")
     AccountSuspension.objects.create(user=user, rule="Payment outside the platform", explanation="PayPal.")
 
-    told = sign_in(Client(), "gary").content.decode()
-    generic = sign_in(Client(), "gary", "wrong-password").content.decode()
+    told = post_sign_in(Client(), "gary").content.decode()
+    generic = post_sign_in(Client(), "gary", "wrong-password").content.decode()
 
     assert "This account was permanently closed" in told and "Payment outside the platform" in told
     assert "Please enter a correct username and password." in generic

@@ -28,7 +28,6 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -46,6 +45,7 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
+from tests.fixtures.workers import MAIL_SEPARATOR, worker_database_url
 from tests.reliability import invariants
 from tests.reliability.report import long_run, write_component
 from tests.reliability.storm_worker import OK, REFUSED, SERVER_ERROR, run_actor, run_sweeper
@@ -54,22 +54,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 SHORT = {"actors": 4, "sweepers": 2, "contracts_per_shape": 2, "burst": 6, "max_seconds": 120}
 LONG = {"actors": 6, "sweepers": 2, "contracts_per_shape": 8, "burst": 8, "max_seconds": 360}
-MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
 
 def storm_size() -> dict:
     return LONG if long_run() else SHORT
-
-
-def test_database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
 
 
 # The shared contracts.
@@ -172,7 +160,7 @@ def run_storm(*, contract_ids: list[int], size: dict, tmp_path: Path) -> tuple[l
     results_dir.mkdir()
     mail_dir.mkdir()
     config = {
-        "database_url": test_database_url(),
+        "database_url": worker_database_url(),
         "email_dir": str(mail_dir),
         "contract_ids": contract_ids,
         "burst": size["burst"],

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.db import DatabaseError, connection, transaction
 
 from billing.models import Invoice, LedgerEntry, LedgerTransaction, Payment
@@ -26,7 +25,6 @@ from contracts.models import (
     FlagDecision,
     FlagDecisionKind,
     FlagRule,
-    Milestone,
     MilestoneState,
     Notification,
     NotificationKind,
@@ -36,65 +34,27 @@ from contracts.models import (
 )
 from contracts.models.flags import REVIEWER_DECISIONS
 from contracts.services import MilestoneChoice, MilestoneDecision
-from contracts.views.review import flags_with_status
 from contracts_portal.errors import DomainError
 from tests.factories import (
+    PASSWORD,
     DiaryEntryFactory,
     FixedContractFactory,
     HourlyContractFactory,
-    MilestoneFactory,
     UserFactory,
 )
-from tests.ledger_checks import assert_ledger_balanced
-from tests.ledger_checks import balances as ledger_balances
+from tests.fixtures.contracts import fresh, funded
+from tests.fixtures.flags import flag_about, status_of
+from tests.fixtures.money import assert_ledger_balanced, balances
+from tests.fixtures.people import force_end_admin, reviewer, with_permission
 
 NOW = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)  # a Wednesday
-PASSWORD = "correct-horse-battery"  # tests/factories.py
 
 
 # Helpers.
 
 
-def fresh(obj):
-    return type(obj).objects.get(pk=obj.pk)
-
-
-def with_permission(user, codename: str):
-    user.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label="contracts"))
-    return type(user).objects.get(pk=user.pk)  # a fresh object: permissions are cached
-
-
-def reviewer(**kwargs):
-    return with_permission(UserFactory(**kwargs), "review_flags")
-
-
-def flag_about(subject, *, rule=FlagRule.QUICK_END, contract=None) -> Flag:
-    return Flag.objects.create(
-        rule=rule,
-        subject=subject,
-        contract=contract,
-        explanation="Found by a detector.",
-        evidence={"contract_id": getattr(contract, "pk", None)},
-        dedupe_key=f"test:{rule}:{subject.pk}:{Flag.objects.count()}",
-    )
-
-
 def decide(flag, by, decision, note="Looked at the evidence."):
     return services.flag_decide(flag=flag, by=by, decision=decision, note=note)
-
-
-def status_of(flag) -> str:
-    return flags_with_status(Flag.objects.filter(pk=flag.pk)).get().status
-
-
-def funded(contract, amount_cents: int = 100_00) -> Milestone:
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return fresh(milestone)
-
-
-def balances(contract) -> dict[str, int]:
-    return ledger_balances(client_id=contract.client_id, freelancer_id=contract.freelancer_id, contract_id=contract.pk)
 
 
 def ledger_rows() -> tuple[int, int, int]:
@@ -322,17 +282,13 @@ def test_a_reviewer_cannot_decide_a_flag_about_themselves():
     assert fresh(admin).is_active
 
 
-def staff_with_force_end():
-    return with_permission(UserFactory(is_staff=True), "force_end_contract")
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "who",
     [
         UserFactory,
         lambda: UserFactory(is_staff=True),
-        staff_with_force_end,
+        force_end_admin,
         lambda: reviewer(is_active=False),
     ],
     ids=["user", "staff", "staff-with-force-end", "inactive-reviewer"],
@@ -463,7 +419,7 @@ def test_a_dispute_decided_all_to_the_freelancer_releases_the_milestone():
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "who",
-    [UserFactory, lambda: UserFactory(is_staff=True), staff_with_force_end],
+    [UserFactory, lambda: UserFactory(is_staff=True), force_end_admin],
     ids=["user", "staff", "staff-with-force-end"],
 )
 def test_only_a_reviewer_can_decide_a_dispute(who):

@@ -14,7 +14,6 @@ import time_machine
 from django.db import transaction
 
 from billing.models import Payment
-from billing.services.refunds import refund_create
 from contracts import services
 from contracts.detection import DETECTORS, FlagDraft, detector, off_platform_matches
 from contracts.models import (
@@ -23,27 +22,18 @@ from contracts.models import (
     EscrowRefundRequest,
     Flag,
     FlagRule,
-    Milestone,
     StateChange,
 )
 from contracts.services import MilestoneChoice, MilestoneDecision
 from contracts_portal.errors import DomainError
 from tests.factories import FixedContractFactory, HourlyContractFactory, MilestoneFactory, UserFactory
+from tests.fixtures.contracts import fresh, funded
+from tests.fixtures.money import refund
 
 NOW = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
 
 
 # Helpers.
-
-
-def fresh(obj):
-    return type(obj).objects.get(pk=obj.pk)
-
-
-def funded(contract, amount_cents: int = 100_00) -> Milestone:
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return fresh(milestone)
 
 
 def started(days_ago: float, **kwargs):
@@ -65,13 +55,6 @@ def paid(amount_cents: int = 100_00, *, at=NOW) -> Payment:
     with time_machine.travel(at, tick=False):
         milestone = funded(contract, amount_cents)
         return services.milestone_release(milestone=milestone, by=contract.client)
-
-
-def refund(payment: Payment, amount_cents: int, *, at, key: str, reason: str = "Part of the work was not needed"):
-    with time_machine.travel(at, tick=False):
-        return refund_create(
-            payment=payment, by=payment.freelancer, amount_cents=amount_cents, idempotency_key=key, reason=reason
-        )
 
 
 def flags(rule: str | None = None):

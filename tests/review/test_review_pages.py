@@ -6,13 +6,11 @@ sign in and everyone else signed in gets 403, staff included. Decisions are POST
 with CSRF that call one service each; flags are raised by the detectors through the
 services wherever that is natural."""
 
-import html
 import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +20,7 @@ from django.utils import timezone
 from billing.models import EscrowMovement, EscrowMovementKind
 from billing.selectors import balance_of, escrow_held_cents
 from contracts import services
-from contracts.admin_review import ADMIN_DISMISS_NOTE
+from contracts.admin.review import ADMIN_DISMISS_NOTE
 from contracts.models import (
     AccountSuspension,
     ContractState,
@@ -37,38 +35,20 @@ from contracts.models import (
     rule_public_explanation,
 )
 from contracts.services import MilestoneChoice, MilestoneDecision
-from tests.factories import FixedContractFactory, HourlyContractFactory, MilestoneFactory, UserFactory
-from tests.feedback import ended_contract, freelancer_feedback
-from tests.ledger_checks import assert_ledger_balanced
+from tests.factories import PASSWORD, FixedContractFactory, HourlyContractFactory, UserFactory
+from tests.fixtures.contracts import funded
+from tests.fixtures.feedback import ended_contract, freelancer_feedback
+from tests.fixtures.money import assert_ledger_balanced
+from tests.fixtures.pages import browser_for, unescaped
+from tests.fixtures.people import staff_reviewer
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct-horse-battery"
 OFF_PLATFORM = FlagRule.OFF_PLATFORM_CONTACT.label
 PAYPAL_COMMENT = "Great client. Next time just pay me on PayPal and we both save the fees."
 
 
 # Set-up.
-
-
-def make_reviewer(username="rita", **kwargs):
-    user = UserFactory(username=username, is_staff=True, **kwargs)
-    user.user_permissions.add(Permission.objects.get(codename="review_flags"))
-    return user
-
-
-def browser_for(user, **kwargs) -> Client:
-    browser = Client(**kwargs)
-    browser.force_login(user)
-    return browser
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def paypal_flag(freelancer=None) -> Flag:
@@ -77,12 +57,6 @@ def paypal_flag(freelancer=None) -> Flag:
     contract = ended_contract(freelancer=freelancer or UserFactory(username="felix"))
     freelancer_feedback(contract, public_comment=PAYPAL_COMMENT)
     return Flag.objects.get(rule=FlagRule.OFF_PLATFORM_CONTACT, contract=contract)
-
-
-def funded(contract, amount_cents=100_00):
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return milestone
 
 
 def disputed_request(amount_cents=100_00) -> EscrowRefundRequest:
@@ -119,7 +93,7 @@ def dispute_url(request) -> str:
 def world():
     flag = paypal_flag()
     dispute = disputed_request()
-    return {"flag": flag, "dispute": dispute, "reviewer": make_reviewer()}
+    return {"flag": flag, "dispute": dispute, "reviewer": staff_reviewer()}
 
 
 def _visitor(role: str, world, url_name: str):
@@ -162,7 +136,7 @@ def test_only_reviewers_open_the_review_pages(world, url_name, role, expected):
     if role == "anonymous":
         assert response.url.startswith(reverse("login"))
     if expected == 403:
-        assert PAYPAL_COMMENT not in text_of(response)
+        assert PAYPAL_COMMENT not in unescaped(response)
 
 
 @pytest.mark.parametrize("role", ["anonymous", "unrelated", "party", "staff"])
@@ -205,7 +179,7 @@ def test_flag_page_shows_the_rule_evidence_and_the_users_history_with_private_fe
 
     response = browser_for(world["reviewer"]).get(flag_url(flag))
 
-    page = text_of(response)
+    page = unescaped(response)
     assert OFF_PLATFORM in page
     assert flag.explanation in page
     assert "<mark>pay me on PayPal</mark>" in page or "<mark>PayPal</mark>" in page
@@ -230,7 +204,7 @@ def test_quick_end_flag_page_shows_the_amounts_dates_and_links(world):
     flag = Flag.objects.get(rule=FlagRule.QUICK_END, contract=contract)
     contract.refresh_from_db()
 
-    page = text_of(browser_for(world["reviewer"]).get(flag_url(flag)))
+    page = unescaped(browser_for(world["reviewer"]).get(flag_url(flag)))
 
     assert "Escrow returned to the client" in page and "$80.00" in page
     assert f"{contract.started_at:%Y-%m-%d %H:%M} UTC" in page
@@ -254,7 +228,7 @@ def test_dismiss_by_post_records_who_when_and_why(world):
     assert response.status_code == 302 and response.url == flag_url(flag)
     decision = FlagDecision.objects.get(flag=flag)
     assert (decision.decision, decision.decided_by, decision.note) == ("dismiss", reviewer, "A quote, not a request")
-    page = text_of(browser_for(reviewer).get(flag_url(flag)))
+    page = unescaped(browser_for(reviewer).get(flag_url(flag)))
     assert "Dismissed" in page and "A quote, not a request" in page
 
 
@@ -283,24 +257,24 @@ def test_decisions_need_the_csrf_token(world):
 def test_decision_form_keeps_the_typed_note_when_the_choice_is_missing(world):
     response = browser_for(world["reviewer"]).post(flag_url(world["flag"]), {"note": "Half-typed note"})
     assert response.status_code == 400
-    page = text_of(response)
+    page = unescaped(response)
     assert "Choose dismiss, warn or suspend." in page
     assert "Half-typed note" in page
     assert not FlagDecision.objects.exists()
 
 
 def test_a_reviewer_cannot_decide_a_flag_about_themselves():
-    reviewer = make_reviewer("rita")
+    reviewer = staff_reviewer()
     flag = paypal_flag(freelancer=reviewer)
     browser = browser_for(reviewer)
 
     page = browser.get(flag_url(flag))
     assert page.status_code == 200
     assert 'name="decision"' not in page.content.decode()
-    assert "another reviewer must decide it" in text_of(page)
+    assert "another reviewer must decide it" in unescaped(page)
 
     response = browser.post(flag_url(flag), {"decision": "dismiss", "note": "Nothing to see here"})
-    assert "You cannot review a flag about yourself; another reviewer must decide it." in text_of(response)
+    assert "You cannot review a flag about yourself; another reviewer must decide it." in unescaped(response)
     assert not FlagDecision.objects.exists()
 
 
@@ -313,7 +287,7 @@ def test_warn_notifies_the_user_naming_the_rule_with_the_message_to_them_not_the
         follow=True,
     )
 
-    assert f"they were notified of the rule “{OFF_PLATFORM}”" in text_of(response)
+    assert f"they were notified of the rule “{OFF_PLATFORM}”" in unescaped(response)
     note = Notification.objects.filter(user=flag.subject, message__startswith="Warning from the platform").get()
     assert OFF_PLATFORM in note.message and "Keep payments on the portal." in note.message
     assert "Seen twice." not in note.message
@@ -334,7 +308,7 @@ def test_suspend_ends_open_contracts_returns_escrow_and_the_user_cannot_sign_in(
         flag_url(flag), {"decision": "suspend", "note": "Asked for PayPal payments."}, follow=True
     )
 
-    page = text_of(response)
+    page = unescaped(response)
     assert "account is closed" in page and "2 open contracts ended" in page
     for contract in (fixed, hourly):
         contract.refresh_from_db()
@@ -357,7 +331,7 @@ def test_suspend_ends_open_contracts_returns_escrow_and_the_user_cannot_sign_in(
     )
     sign_in = Client().post(reverse("login"), {"username": freelancer.username, "password": PASSWORD})
     assert sign_in.status_code == 200
-    assert f"permanently closed on {suspension.created_at:%Y-%m-%d}: {OFF_PLATFORM}" in text_of(sign_in)
+    assert f"permanently closed on {suspension.created_at:%Y-%m-%d}: {OFF_PLATFORM}" in unescaped(sign_in)
     assert "_auth_user_id" not in sign_in.wsgi_request.session
 
 
@@ -369,7 +343,7 @@ def test_suspending_an_already_closed_account_is_refused_with_a_message(world):
     response = browser.post(flag_url(flag), {"decision": "suspend", "note": "Second"})
 
     assert response.status_code == 409
-    assert "This account is already closed." in text_of(response)
+    assert "This account is already closed." in unescaped(response)
     assert FlagDecision.objects.filter(flag=flag).count() == 1
 
 
@@ -397,7 +371,7 @@ def test_queue_shows_open_flags_newest_first_by_default(world):
     decided = _flags(1, prefix="decided")[0]
     services.flag_decide(flag=decided, by=world["reviewer"], decision="dismiss", note="Fine")
 
-    page = text_of(browser_for(world["reviewer"]).get(reverse("review_queue")))
+    page = unescaped(browser_for(world["reviewer"]).get(reverse("review_queue")))
 
     # "ordered flag 0" was raised just now, the PayPal flag a moment earlier, "ordered flag 1" a minute ago.
     assert page.index("ordered flag 0") < page.index(world["flag"].explanation[:60]) < page.index("ordered flag 1")
@@ -417,7 +391,7 @@ def test_queue_filters_by_rule_and_status(world):
     browser = browser_for(reviewer)
 
     def shown(**params) -> set[str]:
-        page = text_of(browser.get(reverse("review_queue"), params))
+        page = unescaped(browser.get(reverse("review_queue"), params))
         candidates = ["quick flag 0", "quick flag 1", "refund flag 0", "refund flag 1", "A feedback comment on"]
         return {text for text in candidates if text in page}
 
@@ -432,7 +406,7 @@ def test_queue_filters_by_rule_and_status(world):
 
 
 def test_queue_runs_the_same_queries_for_5_and_30_flags(django_assert_max_num_queries):
-    reviewer = make_reviewer()
+    reviewer = staff_reviewer()
     browser = browser_for(reviewer)
     small = _flags(5, prefix="small", contract=FixedContractFactory())
     for flag in small[:2]:
@@ -454,8 +428,8 @@ def test_queue_runs_the_same_queries_for_5_and_30_flags(django_assert_max_num_qu
     with django_assert_max_num_queries(small_queries):
         response = browser.get(url, {"status": "all"})
     assert response.status_code == 200
-    assert text_of(response).count("/review/flags/") == 25
-    assert "Page 1 of 2" in text_of(response)
+    assert unescaped(response).count("/review/flags/") == 25
+    assert "Page 1 of 2" in unescaped(response)
 
 
 # Disputes.
@@ -463,7 +437,7 @@ def test_queue_runs_the_same_queries_for_5_and_30_flags(django_assert_max_num_qu
 
 def test_dispute_page_shows_both_statements_the_amount_and_the_milestone(world):
     dispute = world["dispute"]
-    page = text_of(browser_for(world["reviewer"]).get(dispute_url(dispute)))
+    page = unescaped(browser_for(world["reviewer"]).get(dispute_url(dispute)))
     assert "The logo was never delivered." in page
     assert "I delivered three drafts." in page
     assert "$100.00" in page
@@ -479,7 +453,7 @@ def test_dispute_split_moves_the_money_once(world):
 
     first = browser.post(dispute_url(dispute), data, follow=True)
 
-    assert "Dispute decided: $30.00 to the freelancer, $70.00 back to the client." in text_of(first)
+    assert "Dispute decided: $30.00 to the freelancer, $70.00 back to the client." in unescaped(first)
     dispute.refresh_from_db()
     assert dispute.state == RefundRequestState.RESOLVED
     assert (dispute.freelancer_share_cents, dispute.resolved_by) == (30_00, reviewer)
@@ -495,7 +469,7 @@ def test_dispute_split_moves_the_money_once(world):
     second = browser.post(dispute_url(dispute), {**data, "freelancer_share": "100"})
 
     assert second.status_code == 409
-    assert "You cannot decide this" in text_of(second)
+    assert "You cannot decide this" in unescaped(second)
     assert EscrowMovement.objects.filter(milestone=milestone).count() == len(movements) + 1
     assert balance_of(f"earnings:{contract.freelancer_id}") == earnings
     assert_ledger_balanced()
@@ -521,7 +495,7 @@ def test_dispute_split_without_an_amount_keeps_the_typed_input(world):
         dispute_url(dispute), {"outcome": "split", "freelancer_share": "", "note": "Typed note"}
     )
     assert response.status_code == 400
-    page = text_of(response)
+    page = unescaped(response)
     assert "Enter the freelancer's share" in page and "Typed note" in page
     assert EscrowRefundRequest.objects.get(pk=dispute.pk).state == RefundRequestState.DISPUTED
 
@@ -532,7 +506,7 @@ def test_dispute_share_above_the_request_is_refused_by_the_service(world):
         dispute_url(dispute), {"outcome": "split", "freelancer_share": "150", "note": "Too much"}
     )
     assert response.status_code == 409
-    assert "must be between $0.00 and $100.00" in text_of(response)
+    assert "must be between $0.00 and $100.00" in unescaped(response)
     assert EscrowRefundRequest.objects.get(pk=dispute.pk).state == RefundRequestState.DISPUTED
 
 
@@ -552,7 +526,7 @@ def test_admin_flags_and_feedback_only_for_reviewers(world):
         assert browser_for(staff).get(url).status_code == 403
         assert browser_for(reviewer).get(url).status_code == 200
 
-    change = text_of(browser_for(reviewer).get(reverse("admin:contracts_flag_change", args=[world["flag"].pk])))
+    change = unescaped(browser_for(reviewer).get(reverse("admin:contracts_flag_change", args=[world["flag"].pk])))
     assert '"text": "Great client. Next time just pay me on PayPal' in change
     assert flag_url(world["flag"]) in change
 
@@ -565,7 +539,7 @@ def test_every_link_on_the_review_pages_opens_for_a_reviewer_without_other_permi
     links = set()
     for page in pages:
         links |= set(
-            re.findall(r"href=['\"](/(?:admin|review)/[^'\"#?]+)['\"]", text_of(browser_for(reviewer).get(page)))
+            re.findall(r"href=['\"](/(?:admin|review)/[^'\"#?]+)['\"]", unescaped(browser_for(reviewer).get(page)))
         )
     contract_pages = {
         reverse("admin:contracts_contract_change", args=[world[key].contract.pk]) for key in world if key != "reviewer"
@@ -575,12 +549,12 @@ def test_every_link_on_the_review_pages_opens_for_a_reviewer_without_other_permi
         assert browser_for(reviewer).get(link).status_code == 200, link
     for link in sorted(contract_pages):
         assert browser_for(staff).get(link).status_code == 403
-        assert 'name="_save"' not in text_of(browser_for(reviewer).get(link))
+        assert 'name="_save"' not in unescaped(browser_for(reviewer).get(link))
     assert reverse("contract_detail", args=[world["flag"].contract.pk]) not in "".join(links)
 
 
 def test_admin_dismiss_action_dismisses_and_reports_refusals():
-    reviewer = make_reviewer()
+    reviewer = staff_reviewer()
     others = paypal_flag()
     own = paypal_flag(freelancer=reviewer)
     admin = browser_for(reviewer)
@@ -591,10 +565,10 @@ def test_admin_dismiss_action_dismisses_and_reports_refusals():
         follow=True,
     )
 
-    page = text_of(response)
+    page = unescaped(response)
     assert "1 flag dismissed." in page
     assert "another reviewer must decide it" in page
     decision = FlagDecision.objects.get()
     assert (decision.flag, decision.decision, decision.note) == (others, "dismiss", ADMIN_DISMISS_NOTE)
-    listing = text_of(admin.get(reverse("admin:contracts_flag_changelist"), {"status": "dismissed"}))
+    listing = unescaped(admin.get(reverse("admin:contracts_flag_changelist"), {"status": "dismissed"}))
     assert "Dismissed" in listing

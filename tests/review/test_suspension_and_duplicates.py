@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from billing.selectors import balance_of, escrow_held_cents
@@ -20,45 +19,17 @@ from contracts.models import (
     FlagDecision,
     FlagDecisionKind,
     FlagRule,
-    Milestone,
     rule_public_explanation,
 )
 from contracts.services import MilestoneChoice, MilestoneDecision
 from contracts.views.review import flags_with_status
 from contracts_portal.errors import DomainError
-from tests.factories import FixedContractFactory, HourlyContractFactory, MilestoneFactory, UserFactory
+from tests.factories import PASSWORD, FixedContractFactory, HourlyContractFactory, UserFactory
+from tests.fixtures.contracts import fresh, funded
+from tests.fixtures.flags import flag_about, status_of
+from tests.fixtures.people import reviewer
 
 NOW = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
-PASSWORD = "correct-horse-battery"  # tests/factories.py
-
-
-def fresh(obj):
-    return type(obj).objects.get(pk=obj.pk)
-
-
-def with_permission(user, codename: str):
-    user.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label="contracts"))
-    return type(user).objects.get(pk=user.pk)
-
-
-def reviewer():
-    return with_permission(UserFactory(), "review_flags")
-
-
-def funded(contract, amount_cents: int = 100_00) -> Milestone:
-    milestone = MilestoneFactory(contract=contract, amount_cents=amount_cents)
-    services.milestone_fund(milestone=milestone, by=contract.client)
-    return fresh(milestone)
-
-
-def flag_about(subject, *, rule=FlagRule.QUICK_END, key: str = "") -> Flag:
-    return Flag.objects.create(
-        rule=rule, subject=subject, explanation="Found.", dedupe_key=key or f"t:{subject.pk}:{Flag.objects.count()}"
-    )
-
-
-def status_of(flag) -> str:
-    return flags_with_status(Flag.objects.filter(pk=flag.pk)).get().status
 
 
 # 3. A suspension made in the admin goes through the service.

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "pgtrigger",
     "axes",
     "csp",
+    "allauth",
+    "allauth.account",
     "accounts",
     "contracts",
     "billing",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "contracts_portal.middleware.UserTimezoneMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",

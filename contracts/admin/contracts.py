@@ -17,7 +17,17 @@ from .readonly import ReadOnlyAdmin, ReadOnlyInline
 
 # Read-only once the contract exists: the frozen terms (refused by PostgreSQL too) and
 # the weekly limit, which the client changes through the portal.
-TERMS = ("client", "freelancer", "kind", "hourly_rate_cents", "weekly_hour_limit", "notice_days", "started_at")
+TERMS = (
+    "client",
+    "freelancer",
+    "kind",
+    "hourly_rate_cents",
+    "weekly_hour_limit",
+    "notice_days",
+    "started_at",
+    "manual_time_allowed",
+    "description",
+)
 END_FIELDS = (
     "state",
     "notice_given_by",
@@ -43,7 +53,7 @@ class ContractAddForm(forms.ModelForm):
 
     class Meta:
         model = Contract
-        fields = ("title", "description", "client", "freelancer", "kind", *TERMS[3:])
+        fields = ("title", "client", "freelancer", "kind", *TERMS[3:])
 
     def clean(self):
         cleaned = super().clean()

@@ -26,10 +26,19 @@ class ContractState(models.TextChoices):
 
 OPEN_STATES = (ContractState.ACTIVE, ContractState.PAUSED, ContractState.ENDING)
 
-# Who the parties are and the terms money is computed from: fixed when the contract
-# starts (contracts_portal.db_guards). The weekly limit is not among them: the client
-# may change it for the weeks to come.
-FROZEN_TERMS = ("client", "freelancer", "kind", "hourly_rate_cents", "notice_days", "started_at")
+# Who the parties are and the terms agreed when the contract started (the offer's
+# description included): fixed from then on (contracts_portal.db_guards). The weekly
+# limit is not among them: the client may change it for the weeks to come.
+FROZEN_TERMS = (
+    "client",
+    "freelancer",
+    "kind",
+    "hourly_rate_cents",
+    "notice_days",
+    "started_at",
+    "description",
+    "manual_time_allowed",
+)
 
 
 class EndKind(models.TextChoices):
@@ -165,6 +174,10 @@ class Contract(TransitionRulesMixin, ConcurrentTransitionMixin, models.Model):
     weekly_hour_limit = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Hours a week the freelancer may bill; empty for no limit."
     )
+    manual_time_allowed = models.BooleanField(
+        default=True,
+        help_text="Hourly: whether time may be recorded for earlier days; without it, only for the freelancer's today.",
+    )
     notice_days = models.PositiveSmallIntegerField(
         default=0, help_text="Days between giving notice and the end; 0 for none."
     )
@@ -222,7 +235,7 @@ class Contract(TransitionRulesMixin, ConcurrentTransitionMixin, models.Model):
             frozen_columns(
                 "contract_terms_frozen",
                 *FROZEN_TERMS,
-                message="contract %: its parties, kind, rate, notice period and start cannot change",
+                message="contract %: its parties and agreed terms cannot change",
             )
         ]
 

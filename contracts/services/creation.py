@@ -26,7 +26,7 @@ def contract_terms_check(
     hourly_rate_cents: int | None = None,
     weekly_hour_limit: int | None = None,
     notice_days: int = 0,
-    milestones: list[tuple[str, int]] | tuple = (),
+    milestones: list[tuple] | tuple = (),
 ) -> None:
     """Refuse terms a contract cannot start on, with the reason (a ``DomainError``)."""
     if client.pk == freelancer.pk:
@@ -45,8 +45,8 @@ def contract_terms_check(
     elif kind == ContractKind.FIXED:
         if hourly_rate_cents is not None or weekly_hour_limit is not None:
             raise DomainError("A fixed-price contract has milestones, not an hourly rate or weekly limit.")
-        for _, amount_cents in milestones:
-            _check_milestone_amount(amount_cents)
+        for milestone in milestones:
+            _check_milestone_amount(milestone[1])
     else:
         raise DomainError("Choose hourly or fixed-price.")
 
@@ -61,12 +61,13 @@ def contract_create(
     hourly_rate_cents: int | None = None,
     weekly_hour_limit: int | None = None,
     notice_days: int = 0,
-    milestones: list[tuple[str, int]] | tuple = (),
+    milestones: list[tuple] | tuple = (),
     started_at=None,
+    manual_time_allowed: bool = True,
 ) -> Contract:
-    """Start a contract on agreed terms; fixed-price contracts start with their milestones.
-    The parties and the terms money is computed from never change afterwards
-    (``Contract.FROZEN_TERMS``)."""
+    """Start a contract on agreed terms; fixed-price contracts start with their milestones
+    (title, amount in cents, and optionally a due date). The parties and the agreed
+    terms never change afterwards (``Contract.FROZEN_TERMS``)."""
     contract_terms_check(
         client=client,
         freelancer=freelancer,
@@ -88,10 +89,17 @@ def contract_create(
             weekly_hour_limit=weekly_hour_limit,
             notice_days=notice_days,
             started_at=started_at or timezone.now(),
+            manual_time_allowed=manual_time_allowed,
         )
         Milestone.objects.bulk_create(
-            Milestone(contract=contract, position=position, title=milestone_title, amount_cents=amount_cents)
-            for position, (milestone_title, amount_cents) in enumerate(milestones, start=1)
+            Milestone(
+                contract=contract,
+                position=position,
+                title=milestone[0],
+                amount_cents=milestone[1],
+                due_date=milestone[2] if len(milestone) > 2 else None,
+            )
+            for position, milestone in enumerate(milestones, start=1)
         )
     return contract
 

@@ -19,7 +19,7 @@ REFUND_REQUEST_RESPONSE_DAYS = 7
 END_PROPOSAL_EXPIRY_DAYS = 7
 FEEDBACK_WINDOW_DAYS = 14
 FEEDBACK_REMINDER_DAY = 7
-MAX_NOTICE_DAYS = 90
+MAX_NOTICE_DAYS = 30  # the longest notice period an offer may set
 
 # Hourly weeks run Monday 00:00 to Sunday 23:59 UTC; last week's diary stays
 # editable until this hour (UTC) on Monday, when the week is invoiced.

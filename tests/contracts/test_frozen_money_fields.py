@@ -34,7 +34,8 @@ from tests.fixtures.database import execute, refused
 # Per model, the fields an admin form must never let anyone change on an existing row
 # ("__all__": the model is not editable in the admin at all).
 MONEY_FIELDS = {
-    Contract: {"client", "freelancer", "kind", "hourly_rate_cents", "notice_days", "started_at", "state"},
+    Contract: {"client", "freelancer", "kind", "hourly_rate_cents", "notice_days", "started_at", "state"}
+    | {"description", "manual_time_allowed"},
     Milestone: {"contract", "state"},  # and "amount_cents" once funded, checked below
     DiaryEntry: {"contract"},
     EscrowRefundRequest: "__all__",
@@ -253,7 +254,7 @@ def test_database_refuses_to_change_a_contracts_parties_or_terms(world, column, 
         value = str(UserFactory().pk)
     error = refused(f"UPDATE contracts_contract SET {column} = {value} WHERE id = %s", [hourly.pk])  # noqa: S608
     assert isinstance(error, IntegrityError)
-    assert f"contract {hourly.pk}: its parties, kind, rate, notice period and start cannot change" in str(error)
+    assert f"contract {hourly.pk}: its parties and agreed terms cannot change" in str(error)
 
 
 @pytest.mark.postgres

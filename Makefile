@@ -63,7 +63,7 @@ bench: install
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache  # the import contracts in pyproject.toml
-	$(BIN)/bandit -q -c pyproject.toml -r accounts contracts contracts_portal billing
+	$(BIN)/bandit -q -c pyproject.toml -r accounts contracts contracts_portal billing offers
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:

@@ -2,6 +2,7 @@
 an unverified account may sign in and look around, but not send offers."""
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 
 
 def email_is_verified(user) -> bool:
@@ -17,3 +18,13 @@ def mark_email_verified(user) -> EmailAddress:
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
     return address
+
+
+def account_with_email(address: str):
+    """The account an e-mail address belongs to (verified first), or None."""
+    if not address:
+        return None
+    found = EmailAddress.objects.filter(email__iexact=address).select_related("user").order_by("-verified").first()
+    if found is not None:
+        return found.user
+    return get_user_model()._default_manager.filter(email__iexact=address).first()

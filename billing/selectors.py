@@ -1,5 +1,10 @@
+from dataclasses import dataclass
+from datetime import date
+
 from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+
+from contracts.models import DiaryEntry, hourly_rates, week_start
 
 from .models import (
     EscrowMovement,
@@ -11,6 +16,7 @@ from .models import (
     Payment,
     Refund,
 )
+from .money import hourly_amount_cents
 from .refund_window import oldest_refundable_paid_at
 
 
@@ -99,6 +105,57 @@ def contract_payments(contract):
         .prefetch_related(Prefetch("refunds", queryset=refunds, to_attr="refund_list"))
         .order_by("-paid_at", "-id")
     )
+
+
+# Hourly time not invoiced yet, week by week at the rate in force that week.
+
+
+@dataclass(frozen=True)
+class UnbilledWeek:
+    monday: date
+    first_day: date
+    last_day: date
+    minutes: int
+    rate_cents: int
+
+    @property
+    def amount_cents(self) -> int:
+        return hourly_amount_cents(self.minutes, self.rate_cents)
+
+
+def unbilled_entries(contract, *, through: date | None = None):
+    entries = DiaryEntry.objects.filter(contract=contract, invoice__isnull=True)
+    if through is not None:
+        entries = entries.filter(work_date__lte=through)
+    return entries
+
+
+def unbilled_weeks(contract, *, through: date | None = None) -> list[UnbilledWeek]:
+    """The unbilled time (up to ``through``) week by week, oldest first, each with the
+    rate in force that week."""
+    days = (
+        unbilled_entries(contract, through=through)
+        .order_by()
+        .values("work_date")
+        .annotate(minutes=Sum("minutes"))
+        .values_list("work_date", "minutes")
+    )
+    by_week: dict[date, list[tuple[date, int]]] = {}
+    for work_date, minutes in days:
+        by_week.setdefault(week_start(work_date), []).append((work_date, minutes))
+    if not by_week:
+        return []
+    rates = hourly_rates(contract)
+    return [
+        UnbilledWeek(
+            monday=monday,
+            first_day=min(day for day, _ in week),
+            last_day=max(day for day, _ in week),
+            minutes=sum(minutes for _, minutes in week),
+            rate_cents=rates.for_week(monday) or 0,
+        )
+        for monday, week in sorted(by_week.items())
+    ]
 
 
 def contract_invoices(contract):

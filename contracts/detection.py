@@ -3,6 +3,11 @@ an event; it returns what it found as ``FlagDraft``s and ``raise_flags`` stores 
 in the transaction of the event. Adding a detector is one function and one
 ``@detector(...)`` line.
 
+A ``text_written`` detector is given the text, its author, the contract, where it
+was written (``source``) and the event's key; text written on a record without a
+contract above it (an offer before it is accepted) comes with ``about`` too: that
+record's title and the evidence that leads to it, the contract being None.
+
 Text detectors look for payment services, payment language, e-mail addresses,
 phone numbers and messaging apps, written so that ordinary sentences about work,
 dates, amounts and versions are left alone (tests/review/test_detectors.py holds
@@ -139,24 +144,32 @@ def off_platform_matches(text: str) -> list[tuple[str, str]]:
 
 
 @detector("text_written")
-def off_platform_contact(*, text: str, author, contract: Contract, source: str, source_key: str):
+def off_platform_contact(
+    *, text: str, author, contract: Contract | None, source: str, source_key: str, about: dict | None = None
+):
+    """``about`` says where the text was written when that is not (only) a contract, such
+    as an offer: its ``title`` and the ``evidence`` that leads to it."""
     matches = off_platform_matches(text or "")
     if not matches or author is None:
         return []
+    if about is None:
+        about = {
+            "title": contract.title,
+            "evidence": {"contract_id": contract.pk, "contract_url": reverse("contract_detail", args=[contract.pk])},
+        }
     found = "; ".join(f"{kind}: “{matched}”" for kind, matched in matches)
     return [
         FlagDraft(
             rule=FlagRule.OFF_PLATFORM_CONTACT,
             subject=author,
             contract=contract,
-            explanation=f"{source} on “{contract.title}” contains {found}.",
+            explanation=f"{source} on “{about['title']}” contains {found}.",
             dedupe_key=f"{FlagRule.OFF_PLATFORM_CONTACT}:{source_key}",
             evidence={
                 "source": source,
                 "text": text,
                 "matches": [{"kind": kind, "text": matched} for kind, matched in matches],
-                "contract_id": contract.pk,
-                "contract_url": reverse("contract_detail", args=[contract.pk]),
+                **about["evidence"],
             },
         )
     ]

@@ -15,7 +15,11 @@ transition, always in this order:
 
 Rows written outside a transition (a refund, a refund request, feedback, a payment
 out of escrow) have their effects called explicitly by the service that writes
-them (``contracts.services.effects``).
+them (``contracts.services.effects``). A change of a contract's terms written as a
+new row (a milestone added, a weekly limit changed, a rate change proposed) is
+declared like a transition, as a ``Recorded`` change: a history row and the same
+kinds of effects, carried out in the same order by
+``contracts.services.transitions.record``.
 
 Sentences are ``str.format`` templates; what they may name is listed in
 ``contracts.services.effects.sentence_context``. A ``reason`` a party gives for
@@ -30,7 +34,9 @@ OTHER_PARTY = "the other party"  # of the person who took the transition; both w
 BOTH_PARTIES = "both parties"
 CLIENT = "the client"
 FREELANCER = "the freelancer"
-RECIPIENTS = (OTHER_PARTY, BOTH_PARTIES, CLIENT, FREELANCER)
+# Someone an offer was sent to by e-mail who has no account yet: e-mails only.
+INVITEE = "the person invited"
+RECIPIENTS = (OTHER_PARTY, BOTH_PARTIES, CLIENT, FREELANCER, INVITEE)
 
 # Everything a contract's end writes (the note given for ending, the message of its
 # refund requests) is one event for the detectors: one flag per rule and person.
@@ -95,8 +101,8 @@ class DetectText:
     """Run the text detectors over what a person wrote. By default the text is the
     transition's reason and its author the person who took it; ``text_field`` and
     ``author_field`` name attributes of the instance instead. ``event`` keys the flag
-    (``{pk}`` is the contract's id, ``{change}`` the history row's): one event, one
-    flag per rule and person."""
+    (``{pk}`` is the contract's id, or that of a record without one such as an offer;
+    ``{change}`` the history row's): one event, one flag per rule and person."""
 
     source: str
     text_field: str = ""
@@ -115,6 +121,18 @@ class Detect:
 
     def describe(self) -> str:
         return f"runs the {self.event.replace('_', ' ')} detectors"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A change written as a new row of ``model`` rather than as a transition, which
+    still goes into the contract's history (subject: the row; ``name``: what was done
+    to it) and has declared ``effects`` (``contracts.services.transitions.record``)."""
+
+    model: type
+    name: str
+    label: str
+    effects: tuple = ()
 
 
 # The step of each kind of effect, after the history row (step 1); effects of one

@@ -3,11 +3,11 @@ on a contract. Which sentence, to whom and when is declared with each transition
 (``contracts.effects``) or said by the service that writes a row outside a
 transition (``contracts.services.effects``); this module only writes them."""
 
+from accounts.profiles import display_name
+
 from .models import Notification
 
-
-def display_name(user) -> str:
-    return user.get_full_name().strip() or user.get_username()
+__all__ = ["display_name", "notify", "quoted"]
 
 
 def quoted(title: str) -> str:

@@ -2,16 +2,30 @@
 whatever the number of contracts, diary entries, milestones or payments."""
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import EscrowMovement, EscrowMovementKind, Invoice
-from billing.money import hourly_amount_cents
-from billing.selectors import escrow_held_by_milestone
+from billing.selectors import escrow_held_by_milestone, unbilled_weeks
 
-from .models import ChecklistItem, Contract, ContractState, DiaryEntry, EndReason, StateChange, week_start
+from .models import (
+    ChecklistItem,
+    Contract,
+    ContractState,
+    DiaryEntry,
+    EndReason,
+    RateChange,
+    RateChangeProposal,
+    RateChangeState,
+    StateChange,
+    TermSchedule,
+    WeeklyLimitChange,
+    next_billing_week,
+    week_start,
+)
 from .models.rules import declared_transitions
 
 # Transitions whose reason is the private reason for ending (``private_reason``).
@@ -122,7 +136,7 @@ def diary_summary(contract: Contract, *, recent: int = 10) -> DiarySummary:
     return DiarySummary(
         minutes_this_week=totals["this_week"],
         unbilled_minutes=totals["unbilled"],
-        unbilled_cents=hourly_amount_cents(totals["unbilled"], contract.hourly_rate_cents or 0),
+        unbilled_cents=sum(week.amount_cents for week in unbilled_weeks(contract)),
         total_minutes=totals["total"],
         entries=entries,
     )
@@ -181,4 +195,56 @@ def closure_checklists(contract: Contract, viewer) -> ClosureChecklists | None:
         mine=[item for item in items if item.user_id == viewer.pk],
         theirs_done=sum(1 for item in theirs if item.done_at),
         theirs_total=len(theirs),
+    )
+
+
+@dataclass(frozen=True)
+class TermChange:
+    """A rate or weekly limit decided during the contract, for the weeks from ``effective_from`` on."""
+
+    effective_from: date
+    term: str  # "rate" or "limit"
+    value: int | None
+    decided_at: datetime
+    decided_by: object
+
+
+@dataclass(frozen=True)
+class HourlyTerms:
+    """An hourly contract's rate and weekly limit as they stand: this billing week's,
+    the next one's where a change was decided, every change made, the proposal of a
+    new rate waiting for an answer, and the week a change made now would apply from."""
+
+    rate_cents: int
+    upcoming_rate: tuple[date, int] | None
+    limit: int | None
+    upcoming_limit: tuple[date, int | None] | None
+    changes: list[TermChange]
+    proposal: RateChangeProposal | None
+    next_week: date
+
+
+def hourly_terms(contract: Contract, *, at: datetime | None = None) -> HourlyTerms:
+    at = at or timezone.now()
+    limits = list(WeeklyLimitChange.objects.filter(contract=contract).select_related("changed_by").order_by("id"))
+    rates = list(RateChange.objects.filter(contract=contract).select_related("proposal__proposed_by").order_by("id"))
+    limit_schedule = TermSchedule(contract.weekly_hour_limit, tuple((c.effective_from, c.hours) for c in limits))
+    rate_schedule = TermSchedule(contract.hourly_rate_cents, tuple((c.effective_from, c.rate_cents) for c in rates))
+    changes = [TermChange(c.effective_from, "limit", c.hours, c.created_at, c.changed_by) for c in limits]
+    changes += [TermChange(c.effective_from, "rate", c.rate_cents, c.created_at, c.proposal.proposed_by) for c in rates]
+    proposal = (
+        RateChangeProposal.objects.filter(contract=contract, state=RateChangeState.PROPOSED)
+        .select_related("proposed_by")
+        .first()
+    )
+    if proposal is not None:
+        proposal.contract = contract
+    return HourlyTerms(
+        rate_cents=rate_schedule.for_moment(at),
+        upcoming_rate=rate_schedule.upcoming(at),
+        limit=limit_schedule.for_moment(at),
+        upcoming_limit=limit_schedule.upcoming(at),
+        changes=sorted(changes, key=lambda change: (change.decided_at, change.term), reverse=True),
+        proposal=proposal,
+        next_week=next_billing_week(at),
     )

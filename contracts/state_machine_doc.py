@@ -8,18 +8,20 @@ from pathlib import Path
 
 from django.conf import settings
 
+from offers.models import Offer
+
 from .effects import in_order
-from .models import Contract, EscrowRefundRequest, Milestone
+from .models import RECORDED_CHANGES, Contract, EscrowRefundRequest, Milestone, RateChangeProposal
 from .models.rules import Rule, system_only
 
-MODELS = (Contract, Milestone, EscrowRefundRequest)
+MODELS = (Contract, Milestone, EscrowRefundRequest, RateChangeProposal, Offer)
 DOCUMENT = Path(settings.BASE_DIR) / "docs" / "state-machine.md"
 
 INTRODUCTION = """# The state machines
 
 Generated from the code by `python manage.py document_state_machine`
 (`contracts/state_machine_doc.py`); a test fails when this file and the code disagree,
-so edit the transitions in `contracts/models/`, not this file.
+so edit the transitions in `contracts/models/` (and `offers/models.py`), not this file.
 
 Each transition is a django-fsm method whose declaration lists who may take it, when,
 and what it does afterwards. `contracts.services.transitions.take` checks the rules,
@@ -108,8 +110,31 @@ def _section(model) -> list[str]:
     return [*lines, ""]
 
 
+RECORDED_INTRODUCTION = """## Changes recorded without a transition
+
+A change of a contract's terms made as a new row, not by moving a state machine, is
+declared next to its model (`contracts/models/terms.py`) and recorded by
+`contracts.services.transitions.record`: the history row (its subject, what was done,
+who, when; no source state), then its declared effects in the same order as a
+transition's. Who may make the change, and when, is checked by its service
+(`contracts/services/terms.py`, `milestone_add`).
+"""
+
+
+def _recorded_section() -> list[str]:
+    lines = [RECORDED_INTRODUCTION]
+    lines.append("| change | subject | effects |")
+    lines.append("|---|---|---|")
+    for declared in RECORDED_CHANGES:
+        title = f"`{declared.name}`<br>“{declared.label}”"
+        subject = f"{declared.model._meta.verbose_name}"
+        lines.append(f"| {title} | {subject} | {_effects({'effects': declared.effects})} |")
+    return [*lines, ""]
+
+
 def render_state_machine() -> str:
     lines = [INTRODUCTION]
     for model in MODELS:
         lines += _section(model)
+    lines += _recorded_section()
     return "\n".join(lines).rstrip() + "\n"

@@ -21,6 +21,9 @@ axes also resets every combination of a request on a successful sign-in, which w
 anyone with an account clear the address's count (and other usernames' counts from that
 address) by signing in between guesses; ``SignInAttemptsHandler`` resets only the
 signed-in username's failures from that address.
+
+People sign in by username or by e-mail address: both count against the account's
+username (``sign_in_username``), so switching between them gains no tries.
 """
 
 from dataclasses import dataclass
@@ -35,6 +38,26 @@ from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
+
+from accounts.verification import account_with_email
+
+
+def sign_in_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The username a sign-in attempt counts against (``AXES_USERNAME_CALLABLE``): the
+    one typed, or the username of the account whose e-mail address was typed. An
+    address no account uses counts as typed, like an unknown username, so the count
+    never tells whether an address is registered."""
+    typed = ""
+    if credentials:
+        typed = credentials.get("username") or credentials.get("email") or ""
+    if not typed and request is not None:
+        data = getattr(request, "data", request.POST)
+        typed = data.get("login") or data.get("username") or ""
+    typed = str(typed).strip()
+    if "@" not in typed:
+        return typed
+    account = account_with_email(typed)
+    return account.get_username() if account is not None else typed.lower()
 
 
 class Scope(StrEnum):

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from .views import (
-    accounts,
     contract,
     diary,
     ending,
@@ -12,12 +11,11 @@ from .views import (
     notifications,
     profiles,
     review,
+    terms,
 )
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
-    path("accounts/logout/", accounts.SignOutView.as_view(), name="logout"),
     path("jobs/", jobs.my_jobs, name="my_jobs"),
     path("contracts/<int:contract_id>/", contract.contract_detail, name="contract_detail"),
     path("contracts/<int:contract_id>/actions/<str:action>/", contract.contract_action, name="contract_action"),
@@ -36,6 +34,10 @@ urlpatterns = [
         diary.diary_entry_delete_view,
         name="diary_entry_delete",
     ),
+    path("contracts/<int:contract_id>/milestones/new/", terms.milestone_add_view, name="milestone_add"),
+    path("contracts/<int:contract_id>/weekly-limit/", terms.weekly_limit_view, name="weekly_limit_change"),
+    path("contracts/<int:contract_id>/rate/", terms.rate_change_view, name="rate_change"),
+    path("rate-changes/<int:proposal_id>/<str:action>/", terms.rate_change_action, name="rate_change_action"),
     path("milestones/<int:milestone_id>/<str:action>/", milestones.milestone_action, name="milestone_action"),
     path(
         "refund-requests/<int:request_id>/<str:action>/",

@@ -15,8 +15,8 @@ from .access import ReviewersMayView
 from .force_end import ForceEndForm, force_end
 from .readonly import ReadOnlyAdmin, ReadOnlyInline
 
-# Read-only once the contract exists: the frozen terms (refused by PostgreSQL too) and
-# the weekly limit, which the client changes through the portal.
+# Read-only once the contract exists: the terms as agreed (refused by PostgreSQL too);
+# the client changes the weekly limit, and both parties the rate, through the portal.
 TERMS = (
     "client",
     "freelancer",

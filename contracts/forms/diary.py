@@ -9,12 +9,15 @@ class DiaryEntryForm(forms.Form):
     minutes = forms.IntegerField(label="Minutes", min_value=0, max_value=59, initial=0)
     memo = forms.CharField(label="What did you work on?", max_length=500)
 
-    def __init__(self, *args, today: date, **kwargs):
+    def __init__(self, *args, today: date, only_today: bool = False, **kwargs):
         """``today`` is the freelancer's own date (accounts.profiles.user_today): the
-        form starts there, and the date picker offers no later day."""
+        form starts there, and the date picker offers no later day, nor, on a contract
+        without manual time (``only_today``), an earlier one."""
         super().__init__(*args, **kwargs)
         self.fields["work_date"].initial = today
         self.fields["work_date"].widget.attrs["max"] = today.isoformat()
+        if only_today:
+            self.fields["work_date"].widget.attrs["min"] = today.isoformat()
 
     def clean(self):
         cleaned = super().clean()
@@ -29,6 +32,7 @@ class DiaryEntryForm(forms.Form):
     def for_entry(cls, entry, *, today: date):
         return cls(
             today=today,
+            only_today=not entry.contract.manual_time_allowed,
             initial={
                 "work_date": entry.work_date,
                 "hours": entry.minutes // 60,

@@ -17,6 +17,17 @@ from .refund_request import EscrowRefundRequest, RefundRequestState
 from .scheduling import EmailState, JobKind, JobState, OutgoingEmail, ScheduledJob
 from .state_change import StateChange
 from .suspension import AccountSuspension
+from .terms import (
+    RECORDED_CHANGES,
+    RateChange,
+    RateChangeProposal,
+    RateChangeState,
+    TermSchedule,
+    WeeklyLimitChange,
+    hourly_rates,
+    next_billing_week,
+    weekly_limits,
+)
 
 __all__ = [
     "HELD_IN_ESCROW",
@@ -54,6 +65,15 @@ __all__ = [
     "NotificationKind",
     "RefundRequestState",
     "StateChange",
+    "RECORDED_CHANGES",
+    "RateChange",
+    "RateChangeProposal",
+    "RateChangeState",
+    "TermSchedule",
+    "WeeklyLimitChange",
+    "hourly_rates",
+    "next_billing_week",
+    "weekly_limits",
     "week_edit_deadline",
     "week_start",
 ]

@@ -27,13 +27,15 @@ class ContractState(models.TextChoices):
 OPEN_STATES = (ContractState.ACTIVE, ContractState.PAUSED, ContractState.ENDING)
 
 # Who the parties are and the terms agreed when the contract started (the offer's
-# description included): fixed from then on (contracts_portal.db_guards). The weekly
-# limit is not among them: the client may change it for the weeks to come.
+# description included): fixed from then on (contracts_portal.db_guards). A later
+# weekly limit or rate is a new row (contracts.models.terms) applying from a later
+# billing week; the agreed ones stay as they were accepted.
 FROZEN_TERMS = (
     "client",
     "freelancer",
     "kind",
     "hourly_rate_cents",
+    "weekly_hour_limit",
     "notice_days",
     "started_at",
     "description",
@@ -170,9 +172,14 @@ class Contract(TransitionRulesMixin, ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_as_freelancer"
     )
     kind = models.CharField(max_length=10, choices=ContractKind.choices)
-    hourly_rate_cents = models.PositiveIntegerField(null=True, blank=True)
+    hourly_rate_cents = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The rate agreed at the start; later rates are RateChange rows."
+    )
     weekly_hour_limit = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Hours a week the freelancer may bill; empty for no limit."
+        null=True,
+        blank=True,
+        help_text="Hours a week the freelancer may bill, as agreed at the start; empty for no limit. "
+        "Later limits are WeeklyLimitChange rows.",
     )
     manual_time_allowed = models.BooleanField(
         default=True,

@@ -8,6 +8,7 @@ class NotificationKind(models.TextChoices):
     MILESTONE = "milestone", "Milestone"
     REFUND_REQUEST = "refund_request", "Refund request"
     REFUND = "refund", "Refund"
+    OFFER = "offer", "Offer"
 
 
 class Notification(models.Model):

@@ -18,6 +18,11 @@ class JobKind(models.TextChoices):
         f"Unanswered refund request approved ({settings.REFUND_REQUEST_RESPONSE_DAYS} days)",
     )
     END_PROPOSAL_EXPIRY = "end_proposal_expiry", f"End proposal expires ({settings.END_PROPOSAL_EXPIRY_DAYS} days)"
+    RATE_CHANGE_EXPIRY = (
+        "rate_change_expiry",
+        f"Proposed rate lapses ({settings.RATE_CHANGE_EXPIRY_DAYS} days)",
+    )
+    OFFER_EXPIRY = "offer_expiry", f"Unanswered offer expires ({settings.OFFER_EXPIRY_DAYS} days)"
     WEEKLY_INVOICE = (
         "weekly_invoice",
         f"Hourly week invoiced (Monday {settings.HOURLY_WEEK_INVOICE_HOUR_UTC:02d}:00 UTC)",
@@ -44,11 +49,20 @@ class ScheduledJob(models.Model):
 
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=40, choices=JobKind.choices)
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="scheduled_jobs")
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scheduled_jobs",
+        help_text="Empty only for an offer's expiry: an offer is not a contract yet.",
+    )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    subject_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="Milestone or refund request id.")
+    subject_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Milestone, refund request, rate change or offer id."
+    )
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -60,9 +74,17 @@ class ScheduledJob(models.Model):
     class Meta:
         ordering = ("due_at", "id")
         indexes = [models.Index(fields=["state", "due_at"], name="job_state_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contract__isnull=False)
+                | models.Q(kind=JobKind.OFFER_EXPIRY, subject_id__isnull=False),
+                name="job_of_a_contract_or_an_offer",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for contract #{self.contract_id} due {self.due_at:%Y-%m-%d %H:%M}"
+        about = f"contract #{self.contract_id}" if self.contract_id else f"offer #{self.subject_id}"
+        return f"{self.get_kind_display()} for {about} due {self.due_at:%Y-%m-%d %H:%M}"
 
 
 class EmailState(models.TextChoices):

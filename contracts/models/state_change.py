@@ -7,12 +7,15 @@ from contracts_portal.append_only import AppendOnlyModel
 
 
 class StateChange(AppendOnlyModel):
-    """One row per state transition of a contract, a milestone or a refund request:
-    who took it, when, from which state to which, and why. Written first of a
-    transition's effects by ``contracts.services.transitions.take``, in the transaction
-    that saves the new state."""
+    """One row per state transition of a contract, a milestone or a refund request
+    (and of an offer, before it is a contract: ``subject`` and ``subject_id`` name it,
+    ``contract`` is empty until the offer is accepted): who took it, when, from which
+    state to which, and why. Written first of a transition's effects by
+    ``contracts.services.transitions.take``, in the transaction that saves the new state."""
 
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="state_changes")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, null=True, blank=True, related_name="state_changes"
+    )
     subject = models.CharField(max_length=40)
     subject_id = models.PositiveBigIntegerField()
     transition = models.CharField(max_length=40)
@@ -26,7 +29,10 @@ class StateChange(AppendOnlyModel):
 
     class Meta:
         ordering = ("created_at", "id")
-        indexes = [models.Index(fields=["contract", "created_at"], name="statechange_contract_time")]
+        indexes = [
+            models.Index(fields=["contract", "created_at"], name="statechange_contract_time"),
+            models.Index(fields=["subject", "subject_id"], name="statechange_subject"),
+        ]
         triggers = [pgtrigger.Protect(name="state_change_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:

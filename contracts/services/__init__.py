@@ -29,6 +29,14 @@ from .lifecycle import (
 from .milestones import milestone_fund, milestone_release, milestone_release_unreviewed, milestone_submit
 from .refund_requests import refund_request_approve, refund_request_approve_unanswered, refund_request_dispute
 from .review import account_suspend, flag_decide, is_reviewer, refund_request_resolve
+from .terms import (
+    contract_weekly_limit_change,
+    rate_change_accept,
+    rate_change_decline,
+    rate_change_expire,
+    rate_change_propose,
+    rate_change_withdraw,
+)
 from .weekly_invoicing import contract_invoice_week
 
 __all__ = [
@@ -70,4 +78,10 @@ __all__ = [
     "refund_request_approve_unanswered",
     "refund_request_dispute",
     "contract_invoice_week",
+    "contract_weekly_limit_change",
+    "rate_change_accept",
+    "rate_change_decline",
+    "rate_change_expire",
+    "rate_change_propose",
+    "rate_change_withdraw",
 ]

@@ -1,5 +1,6 @@
 """E-mails for deadlines a person must act on: a refund request to answer, submitted
-work to review, notice that ends a contract, a proposal to end it by mutual agreement.
+work to review, notice that ends a contract, a proposal to end it by mutual agreement,
+a proposed hourly rate to accept or decline.
 
 The effects of the transitions and rows concerned (``contracts.services.effects``)
 call these in the transaction of the event, next to the in-app notification, so a
@@ -24,6 +25,7 @@ from accounts.profiles import user_time_zone
 from billing.money import format_cents
 
 from ..models import Contract, EscrowRefundRequest, Milestone
+from ..notifications import display_name
 from .mail import queue_email
 
 SUBJECT_MAX_LENGTH = 200  # OutgoingEmail.subject
@@ -59,10 +61,6 @@ def send_with_deadline(
     )
 
 
-def _name(user) -> str:
-    return user.get_full_name().strip() or user.get_username()
-
-
 def email_refund_requested(*, request: EscrowRefundRequest, contract: Contract, milestone: Milestone) -> None:
     """The client ended the contract without paying a funded milestone in full: the
     freelancer approves or disputes the refund by ``respond_by``, or it is approved."""
@@ -76,7 +74,7 @@ def email_refund_requested(*, request: EscrowRefundRequest, contract: Contract, 
         context={
             "contract": contract,
             "contract_url": contract_url(contract, "refund-requests"),
-            "client_name": _name(contract.client),
+            "client_name": display_name(contract.client),
             "milestone": milestone,
             "amount": amount,
             "days": settings.REFUND_REQUEST_RESPONSE_DAYS,
@@ -97,7 +95,7 @@ def email_work_submitted(*, milestone: Milestone, contract: Contract, key: str, 
         context={
             "contract": contract,
             "contract_url": contract_url(contract, f"milestone-{milestone.pk}"),
-            "freelancer_name": _name(contract.freelancer),
+            "freelancer_name": display_name(contract.freelancer),
             "milestone": milestone,
             "amount": format_cents(milestone.amount_cents),
             "days": settings.MILESTONE_AUTO_RELEASE_DAYS,
@@ -136,5 +134,25 @@ def email_end_proposed(*, contract: Contract, recipient, actor_name: str, key: s
             "contract_url": contract_url(contract),
             "actor_name": actor_name,
             "days": settings.END_PROPOSAL_EXPIRY_DAYS,
+        },
+    )
+
+
+def email_rate_change_proposed(*, proposal, contract: Contract, recipient, actor_name: str, key: str) -> None:
+    """A new hourly rate was proposed: the other party accepts or declines it by its
+    expiry, or it lapses and the rate stays as it was."""
+    rate = format_cents(proposal.rate_cents)
+    send_with_deadline(
+        key=key,
+        user=recipient,
+        subject=lambda day: f"{actor_name} proposes {rate} an hour on “{contract.title}”: answer by {day}",
+        template="rate_change_proposed",
+        deadline=proposal.expires_at,
+        context={
+            "contract": contract,
+            "contract_url": contract_url(contract, "rate-change"),
+            "actor_name": actor_name,
+            "rate": rate,
+            "days": settings.RATE_CHANGE_EXPIRY_DAYS,
         },
     )

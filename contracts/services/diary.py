@@ -8,7 +8,7 @@ from accounts.profiles import user_time_zone
 from accounts.time_zones import format_moment, zone_name
 from contracts_portal.errors import DomainError
 
-from ..models import Contract, ContractState, DiaryEntry, week_edit_deadline, week_start
+from ..models import Contract, ContractState, DiaryEntry, week_edit_deadline, week_start, weekly_limits
 from ..models.diary import DIARY_LOCKED_MESSAGE
 from .locking import lock_contract
 
@@ -25,12 +25,37 @@ def _check_freelancer(contract: Contract, by, *, adding: bool = False) -> None:
         raise DomainError(DIARY_LOCKED_MESSAGE)
 
 
+def _today_text(today: date, zone: tzinfo) -> str:
+    return f"{today:%a %b} {today.day}, {today.year} in {zone_name(zone)}"
+
+
+def _check_manual_time(contract: Contract, work_date: date, *, zone: tzinfo, changing: bool = False) -> None:
+    """Without manual time (``Contract.manual_time_allowed``), the freelancer records
+    time only for their own today, in their time zone, and may change or remove an
+    entry only until that day is over for them: the diary holds time as it is worked,
+    not time typed in afterwards."""
+    if contract.manual_time_allowed:
+        return
+    today = timezone.localdate(timezone.now(), zone)
+    if work_date == today:
+        return
+    if changing:
+        raise DomainError(
+            f"This contract does not allow manual time: an entry can be changed or deleted only on its own day, "
+            f"and this one is of {work_date:%a %b} {work_date.day}, {work_date.year} "
+            f"(today is {_today_text(today, zone)})."
+        )
+    raise DomainError(
+        f"This contract does not allow manual time: time can be recorded only for today, {_today_text(today, zone)}."
+    )
+
+
 def _check_day(
     contract: Contract, work_date: date, minutes: int, *, zone: tzinfo, excluding: int | None = None
 ) -> None:
     """The day rules. ``work_date`` is a day as the freelancer typed it, in their time
     zone ``zone``: "today" and the contract's first day are theirs, while the billing
-    week it falls in, and when that week closes, stay in UTC."""
+    week it falls in, when that week closes and its weekly limit, stay in UTC."""
     now = timezone.now()
     if minutes <= 0:
         raise DomainError("Record at least one minute.")
@@ -38,10 +63,8 @@ def _check_day(
         raise DomainError("A day has at most 24 hours.")
     today = timezone.localdate(now, zone)
     if work_date > today:
-        raise DomainError(
-            f"Time can only be recorded for today or earlier days: today is {today:%a %b} {today.day}, "
-            f"{today.year} in {zone_name(zone)}."
-        )
+        raise DomainError(f"Time can only be recorded for today or earlier days: today is {_today_text(today, zone)}.")
+    _check_manual_time(contract, work_date, zone=zone)
     first_day = timezone.localdate(contract.started_at, zone)
     if work_date < first_day:
         raise DomainError(f"The contract started on {first_day:%Y-%m-%d}; record time from that day on.")
@@ -58,19 +81,20 @@ def _check_day(
     day_total = others.filter(work_date=work_date).aggregate(total=Sum("minutes"))["total"] or 0
     if day_total + minutes > MINUTES_IN_A_DAY:
         raise DomainError(f"That would be more than 24 hours on {work_date:%Y-%m-%d}.")
-    if contract.weekly_hour_limit is not None:
-        monday = week_start(work_date)
+    monday = week_start(work_date)
+    hours = weekly_limits(contract).for_week(monday)
+    if hours is not None:
         week_total = (
             others.filter(work_date__range=(monday, monday + timedelta(days=6))).aggregate(total=Sum("minutes"))[
                 "total"
             ]
             or 0
         )
-        limit = contract.weekly_hour_limit * 60
+        limit = hours * 60
         if week_total + minutes > limit:
             left = max(limit - week_total, 0)
             raise DomainError(
-                f"This contract allows {contract.weekly_hour_limit} hours a week; "
+                f"This contract allows {hours} hours a week; "
                 f"{left // 60}:{left % 60:02d} hours are left in the week of {monday:%Y-%m-%d}."
             )
 
@@ -103,6 +127,7 @@ def _check_changeable(entry: DiaryEntry, by) -> None:
     entry.refuse_change()
     if timezone.now() >= entry.edit_deadline:
         raise DomainError("That week has been closed for invoicing; its time can no longer change.")
+    _check_manual_time(entry.contract, entry.work_date, zone=user_time_zone(by), changing=True)
 
 
 def diary_entry_change_refusal(*, entry: DiaryEntry, by) -> str | None:

@@ -9,9 +9,9 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from billing.money import fee_cents, format_cents
-from billing.selectors import escrow_held_by_milestone
+from billing.selectors import escrow_held_by_milestone, unbilled_weeks
 from billing.services.escrow import escrow_return
-from billing.services.invoices import invoice_unbilled_time, unbilled_time
+from billing.services.invoices import invoice_unbilled_time
 from contracts_portal.errors import DomainError
 
 from ..models import (
@@ -23,6 +23,7 @@ from ..models import (
     JobKind,
     Milestone,
     MilestoneState,
+    hourly_rates,
 )
 from . import effects
 from .jobs import job_handler
@@ -73,6 +74,7 @@ class EndPlan:
     takes_effect_at: datetime
     unbilled_minutes: int = 0
     unbilled_cents: int = 0
+    unbilled_rates: tuple[int, ...] = ()  # the hourly rates of the weeks billed, in order
     client_fee_on_unbilled_cents: int = 0
     milestones: tuple[MilestoneOutcome, ...] = field(default_factory=tuple)
     cancelled_milestones: tuple[Milestone, ...] = field(default_factory=tuple)
@@ -165,8 +167,11 @@ def _plan(contract: Contract, *, by, transition: str, at: datetime, decisions=No
     else:
         takes_effect_at = at
     minutes = cents = 0
+    rates: tuple[int, ...] = ()
     if contract.is_hourly:
-        minutes, cents = unbilled_time(contract)
+        weeks = unbilled_weeks(contract)
+        minutes, cents = sum(week.minutes for week in weeks), sum(week.amount_cents for week in weeks)
+        rates = tuple(dict.fromkeys(week.rate_cents for week in weeks)) or (hourly_rates(contract).for_moment(at),)
     outcomes, cancelled = [], []
     client_settles = not contract.is_hourly and _client_settles(contract, by=by, transition=transition)
     # Only a client ending at once is there to choose; at the end of a client's
@@ -202,6 +207,7 @@ def _plan(contract: Contract, *, by, transition: str, at: datetime, decisions=No
         takes_effect_at=takes_effect_at,
         unbilled_minutes=minutes,
         unbilled_cents=cents,
+        unbilled_rates=rates,
         client_fee_on_unbilled_cents=fee_cents(cents, settings.CLIENT_MARKETPLACE_FEE_BPS),
         milestones=tuple(outcomes),
         cancelled_milestones=tuple(cancelled),

@@ -2,7 +2,21 @@
 (``queue_email``), delivered by the ``deliver_email`` task after the commit
 (``email_deliver``), and handed out again by the sweep when a delivery was lost
 (``emails_to_resend``). The ``OutgoingEmail`` row, not the broker, says whether
-an e-mail still has to go: a task delivered twice finds it claimed or sent."""
+an e-mail still has to go: a task delivered twice finds it claimed or sent.
+
+Which e-mails a person may turn off (their settings, ``accounts.models.EmailTopic``)
+is decided here, in ``EMAIL_TOPICS``, and nowhere else:
+
+- **Optional** (the topic's setting decides): feedback requests and reminders, and
+  the e-mail that feedback was revealed (topic *feedback*).
+- **Always sent**, whatever the settings: every deadline someone must act on (a
+  refund request to answer, submitted work to review, notice given, a proposal to
+  end, offers and rate changes to answer), money moved (a refund made), the closure
+  checklist (access to revoke, materials to return), a reviewer's warning or the
+  closure of the account, and the account's own e-mails (verification, password
+  reset, password or address changed). An e-mail not listed in ``EMAIL_TOPICS`` is
+  always sent.
+"""
 
 from datetime import timedelta
 from smtplib import SMTPException
@@ -13,21 +27,36 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.profiles import user_time_zone
+from accounts.models import EmailTopic
+from accounts.profiles import user_time_zone, wants_email
 
 from ..models import EmailState, OutgoingEmail
 from ..tasks import EMAIL_RETRY_BACKOFF_MAX_SECONDS
 from ..tasks import deliver_email as deliver_email_task
 
+# The e-mails a person may turn off, by template, and the topic that turns each off.
+EMAIL_TOPICS = {
+    "feedback_request": EmailTopic.FEEDBACK,
+    "feedback_reminder": EmailTopic.FEEDBACK,
+    "feedback_revealed": EmailTopic.FEEDBACK,
+}
 
-def queue_email(*, key: str, user, subject: str, template: str, context: dict) -> OutgoingEmail | None:
+
+def queue_email(*, key: str, user, subject: str, template: str, context: dict, to: str = "") -> OutgoingEmail | None:
     """Record an e-mail once under ``key`` and deliver it after the transaction commits.
 
     ``template`` names ``templates/emails/<template>.txt`` and ``.html``, rendered
     for the recipient: times in their time zone (UTC until it is known), the zone
-    named. Users without an e-mail address get only the in-app notification.
+    named. It goes to ``to`` when given (an account's new address, or an address
+    with no account, ``user`` None), else to the user's address. Users without an
+    e-mail address, or who turned off the e-mail's topic (``EMAIL_TOPICS``), get
+    only the in-app notification: nothing is recorded.
     """
-    if not user.email:
+    address = to or (user.email if user is not None else "")
+    if not address:
+        return None
+    topic = EMAIL_TOPICS.get(template)
+    if topic is not None and not wants_email(user, topic):
         return None
     context = {**context, "user": user, "base_url": settings.PORTAL_BASE_URL}
     with timezone.override(user_time_zone(user)):
@@ -35,7 +64,7 @@ def queue_email(*, key: str, user, subject: str, template: str, context: dict) -
         body_html = render_to_string(f"emails/{template}.html", context)
     email, created = OutgoingEmail.objects.get_or_create(
         key=key,
-        defaults={"to": user.email, "subject": subject, "body_text": body_text, "body_html": body_html},
+        defaults={"to": address, "subject": subject, "body_text": body_text, "body_html": body_html},
     )
     if created:
         deliver_email_task.delay_on_commit(email.pk)

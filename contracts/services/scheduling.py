@@ -18,9 +18,16 @@ from ..tasks import run_job as run_job_task
 
 
 def schedule_job(
-    *, kind: str, key: str, contract: Contract, due_at: datetime, recipient=None, subject_id: int | None = None
+    *,
+    kind: str,
+    key: str,
+    contract: Contract | None,
+    due_at: datetime,
+    recipient=None,
+    subject_id: int | None = None,
 ) -> ScheduledJob:
-    """Schedule once: a second call with the same key returns the first row."""
+    """Schedule once: a second call with the same key returns the first row. Only an
+    offer's expiry has no contract (its ``subject_id`` is the offer's)."""
     job, created = ScheduledJob.objects.get_or_create(
         key=key,
         defaults={
@@ -79,6 +86,16 @@ def schedule_end_proposal_expiry(contract: Contract) -> None:
         key=f"{JobKind.END_PROPOSAL_EXPIRY}:{contract.pk}:{contract.end_proposed_at:%Y%m%dT%H%M%S.%f}",
         contract=contract,
         due_at=contract.end_proposal_expires_at,
+    )
+
+
+def schedule_rate_change_expiry(proposal) -> None:
+    schedule_job(
+        kind=JobKind.RATE_CHANGE_EXPIRY,
+        key=f"{JobKind.RATE_CHANGE_EXPIRY}:{proposal.pk}",
+        contract=proposal.contract,
+        subject_id=proposal.pk,
+        due_at=proposal.expires_at,
     )
 
 

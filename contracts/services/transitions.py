@@ -3,14 +3,28 @@ then what the transition declares (``contracts.effects``) is carried out — the
 row, scheduled work, notifications, e-mails, detectors, in that order — all in the
 caller's transaction: a rolled-back action leaves none of them behind.
 
+A change made as a new row rather than a transition (a milestone added, a weekly
+limit changed, a rate change proposed: ``contracts.effects.Recorded``) goes through
+``record``, which writes its history row and carries out its declared effects the
+same way.
+
+A record that stands on its own, without a contract above it (an offer, until it is
+accepted), is registered by its app with ``register_standalone``, and the e-mails and
+scheduled work its transitions declare with ``register_email`` and
+``register_scheduler``: its history rows carry no contract until it has one, and its
+own client and freelancer are told.
+
 Notifications say what happened; the only free text they carry is what a person wrote
 for the recipient (a message declining a proposal), never a private reason for ending.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.urls import reverse
 
@@ -22,16 +36,26 @@ from ..effects import (
     BOTH_PARTIES,
     CLIENT,
     FREELANCER,
+    INVITEE,
     OTHER_PARTY,
     Detect,
     DetectText,
     Email,
     Notify,
+    Recorded,
     Schedule,
     in_order,
 )
-from ..models import Contract, EscrowRefundRequest, Milestone, StateChange
+from ..models import (
+    Contract,
+    EscrowRefundRequest,
+    Milestone,
+    RateChangeProposal,
+    StateChange,
+    WeeklyLimitChange,
+)
 from ..models.rules import transition_meta
+from ..models.terms import describe_limit, describe_week
 from ..notifications import display_name, notify, quoted
 from . import deadline_mail
 from .scheduling import (
@@ -39,10 +63,41 @@ from .scheduling import (
     schedule_end_proposal_expiry,
     schedule_milestone_auto_release,
     schedule_notice_elapse,
+    schedule_rate_change_expiry,
 )
 
-HISTORY_SUBJECTS = {Contract: "contract", Milestone: "milestone", EscrowRefundRequest: "refund request"}
+HISTORY_SUBJECTS = {
+    Contract: "contract",
+    Milestone: "milestone",
+    EscrowRefundRequest: "refund request",
+    WeeklyLimitChange: "weekly limit",
+    RateChangeProposal: "rate change",
+}
 PLATFORM = "The platform"
+
+
+@dataclass(frozen=True)
+class Standalone:
+    """How ``take`` reads a record that stands on its own, without a contract above it
+    (an offer, until it is accepted): its own ``client`` and ``freelancer`` (None while
+    the person invited has no account) are told, and where the others need their
+    contract, these say what to use instead."""
+
+    name: str  # the subject of its history rows
+    page: Callable[[Any], str]  # the path its notifications link to
+    context: Callable[[Any], dict]  # what its sentences may name, besides {actor} and {because}
+    about: Callable[[Any], dict]  # where text written on it was written: its title and evidence, for the detectors
+    invitees: Callable[[Any], list[str]] = lambda instance: []  # INVITEE: addresses of people without an account
+
+
+STANDALONE: dict[type, Standalone] = {}
+
+
+def register_standalone(model: type, standalone: Standalone) -> None:
+    if model in HISTORY_SUBJECTS and STANDALONE.get(model) != standalone:
+        raise ImproperlyConfigured(f"{model.__name__} is already a subject of the history.")
+    HISTORY_SUBJECTS[model] = standalone.name
+    STANDALONE[model] = standalone
 
 
 @dataclass(frozen=True)
@@ -59,28 +114,44 @@ class Occasion:
     event: dict = field(default_factory=dict)
 
     @property
-    def contract(self) -> Contract:
+    def contract(self) -> Contract | None:
+        """The contract, or None for a standalone record that has none (yet)."""
         return self.instance if isinstance(self.instance, Contract) else self.instance.contract
+
+    @property
+    def parties(self):
+        """What holds the client and the freelancer: the contract, or a standalone record itself."""
+        return self.contract or self.instance
+
+    @property
+    def standalone(self) -> Standalone | None:
+        return STANDALONE.get(type(self.instance))
 
     @property
     def actor(self):
         """The party who took the transition, or None when the platform took it."""
-        contract = self.contract
-        return {contract.client_id: contract.client, contract.freelancer_id: contract.freelancer}.get(
+        parties = self.parties
+        return {parties.client_id: parties.client, parties.freelancer_id: parties.freelancer}.get(
             getattr(self.by, "pk", None)
         )
 
     def recipients(self, to: str) -> list:
-        contract, actor = self.contract, self.actor
+        """The people told; for ``INVITEE``, the addresses of people invited without an account."""
+        if to == INVITEE:
+            return self.standalone.invitees(self.instance) if self.standalone else []
+        parties, actor = self.parties, self.actor
         if to == OTHER_PARTY:
             if actor is None:  # the platform on a party's behalf: both are told
-                return [contract.client, contract.freelancer]
-            return [contract.freelancer if actor.pk == contract.client_id else contract.client]
-        return {
-            BOTH_PARTIES: [contract.client, contract.freelancer],
-            CLIENT: [contract.client],
-            FREELANCER: [contract.freelancer],
-        }[to]
+                told = [parties.client, parties.freelancer]
+            else:
+                told = [parties.freelancer if actor.pk == parties.client_id else parties.client]
+        else:
+            told = {
+                BOTH_PARTIES: [parties.client, parties.freelancer],
+                CLIENT: [parties.client],
+                FREELANCER: [parties.freelancer],
+            }[to]
+        return [person for person in told if person is not None]
 
     @property
     def actor_name(self) -> str:
@@ -94,27 +165,70 @@ def declared_effects(instance, transition_name: str) -> tuple:
 
 def carry_out(instance, transition_name: str, *, source: str, by, at, reason: str, event: dict) -> StateChange:
     """Write the history row, then carry out the transition's declared effects."""
+    return _history_and_effects(
+        instance,
+        transition_name,
+        declared_effects(instance, transition_name),
+        source=source,
+        target=instance.state,
+        by=by,
+        at=at,
+        reason=reason,
+        event=event,
+    )
+
+
+def _history_and_effects(
+    instance, name: str, effects, *, source: str, target: str, by, at, reason: str, event: dict
+) -> StateChange:
     change = StateChange.objects.create(
         contract_id=instance.pk if isinstance(instance, Contract) else instance.contract_id,
         subject=HISTORY_SUBJECTS[type(instance)],
         subject_id=instance.pk,
-        transition=transition_name,
+        transition=name,
         source=source,
-        target=instance.state,
+        target=target,
         actor=by,
         reason=reason,
         created_at=at,
     )
-    occasion = Occasion(instance, transition_name, source, by, at, reason, change, event)
-    for effect in in_order(declared_effects(instance, transition_name)):
+    occasion = Occasion(instance, name, source, by, at, reason, change, event)
+    for effect in in_order(effects):
         RUNNERS[type(effect)](effect, occasion)
     return change
+
+
+def record(instance, declared: Recorded, *, by, at, reason: str = "") -> StateChange:
+    """Write the history row of a change made as a new row (``instance``, just
+    saved), then carry out its declared effects, in the caller's transaction. The
+    history shows it as new: no source state, and the row's state if it has one."""
+    if not isinstance(instance, declared.model):
+        raise TypeError(f"{declared.name!r} records a {declared.model.__name__}, not a {type(instance).__name__}")
+    if not connection.in_atomic_block:
+        raise RuntimeError("Changes must be recorded inside transaction.atomic(); use the services.")
+    return _history_and_effects(
+        instance,
+        declared.name,
+        declared.effects,
+        source="",
+        target=getattr(instance, "state", ""),
+        by=by,
+        at=at,
+        reason=reason,
+        event={},
+    )
 
 
 # What a sentence may name.
 
 
 def sentence_context(occasion: Occasion) -> dict:
+    if occasion.standalone is not None:
+        return {
+            "actor": occasion.actor_name,
+            "because": f": {occasion.reason.strip().rstrip('.')}" if occasion.reason.strip() else "",
+            **occasion.standalone.context(occasion.instance),
+        }
     contract = occasion.contract
     context = {
         "actor": occasion.actor_name,
@@ -139,11 +253,26 @@ def sentence_context(occasion: Occasion) -> dict:
             f"{format_cents(instance.amount_cents)} on the milestone {quoted(instance.milestone.title)} "
             f"of {quoted(contract.title)}"
         )
+    elif isinstance(instance, WeeklyLimitChange):
+        context |= {"limit": describe_limit(instance.hours), "starts": describe_week(instance.effective_from)}
+    elif isinstance(instance, RateChangeProposal):
+        context |= {
+            "rate": f"{format_cents(instance.rate_cents)} an hour",
+            "starts": describe_week(instance.effective_from) if instance.effective_from else "",
+            "answer_days": settings.RATE_CHANGE_EXPIRY_DAYS,
+        }
     return context
 
 
 def contract_link(contract_id: int, anchor: str = "") -> str:
     return reverse("contract_detail", args=[contract_id]) + anchor
+
+
+def occasion_link(occasion: Occasion, anchor: str = "") -> str:
+    """The page a notification of the occasion opens: the contract's, or a standalone record's own."""
+    if occasion.standalone is not None:
+        return occasion.standalone.page(occasion.instance) + anchor
+    return contract_link(occasion.contract.pk, anchor)
 
 
 # The runners, one per kind of effect.
@@ -156,13 +285,14 @@ def _notify(effect: Notify, occasion: Occasion) -> None:
     message = effect.sentence.format(**context)
     if effect.quote_reason and occasion.reason:
         message += f" Their message: {quoted(occasion.reason)}."
+    contract = occasion.contract
     notify(
         occasion.recipients(effect.to),
-        contract_id=occasion.contract.pk,
+        contract_id=contract.pk if contract else None,
         kind=effect.kind,
         message=message,
         at=occasion.at,
-        link=contract_link(occasion.contract.pk, effect.link.format(**context)) if effect.link else "",
+        link=occasion_link(occasion, effect.link.format(**context)) if effect.link or occasion.standalone else "",
     )
 
 
@@ -196,11 +326,36 @@ def _email_work_submitted(occasion: Occasion, recipient) -> None:
     )
 
 
+def _email_rate_change_proposed(occasion: Occasion, recipient) -> None:
+    proposal = occasion.instance
+    deadline_mail.email_rate_change_proposed(
+        proposal=proposal,
+        contract=occasion.contract,
+        recipient=recipient,
+        actor_name=occasion.actor_name,
+        key=f"email:rate-change-proposed:{occasion.change.pk}:{recipient.pk}",
+    )
+
+
 EMAILS = {
     "notice_given": _email_notice_given,
     "end_proposed": _email_end_proposed,
     "work_submitted": _email_work_submitted,
+    "rate_change_proposed": _email_rate_change_proposed,
 }
+
+
+def register_email(name: str):
+    """Register what ``Email(to, name)`` sends, for a model of another app: a function
+    of the occasion and one recipient (an address, for ``INVITEE``)."""
+
+    def register(function):
+        if EMAILS.get(name, function) is not function:
+            raise ImproperlyConfigured(f"The e-mail {name!r} is already registered.")
+        EMAILS[name] = function
+        return function
+
+    return register
 
 
 def _email(effect: Email, occasion: Occasion) -> None:
@@ -215,7 +370,21 @@ SCHEDULERS = {
     "after_end": lambda occasion: schedule_after_end(
         occasion.contract, ended_at=occasion.contract.ended_at, at=occasion.at
     ),
+    "rate_change_expiry": lambda occasion: schedule_rate_change_expiry(occasion.instance),
 }
+
+
+def register_scheduler(name: str):
+    """Register the scheduled work ``Schedule(name)`` writes, for a model of another
+    app: a function of the occasion."""
+
+    def register(function):
+        if SCHEDULERS.get(name, function) is not function:
+            raise ImproperlyConfigured(f"The scheduled work {name!r} is already registered.")
+        SCHEDULERS[name] = function
+        return function
+
+    return register
 
 
 def _schedule(effect: Schedule, occasion: Occasion) -> None:
@@ -228,13 +397,16 @@ def _detect_text(effect: DetectText, occasion: Occasion) -> None:
     author = getattr(instance, effect.author_field) if effect.author_field else occasion.by
     if not text or author is None:
         return
+    # Text written on a record without a contract above it (an offer) says where it was written.
+    about = {"about": occasion.standalone.about(instance)} if occasion.standalone else {}
     raise_flags(
         "text_written",
         text=text,
         author=author,
         contract=occasion.contract,
         source=effect.source,
-        source_key=effect.event.format(pk=occasion.contract.pk, change=occasion.change.pk),
+        source_key=effect.event.format(pk=occasion.parties.pk, change=occasion.change.pk),
+        **about,
     )
 
 

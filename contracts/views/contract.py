@@ -14,9 +14,12 @@ from contracts_portal.errors import DomainError
 
 from .. import selectors, services
 from ..forms.ending import DeclineEndForm
+from ..forms.terms import MilestoneAddForm, RateProposalForm, WeeklyLimitForm
 from ..models import ChecklistItem, Contract, ContractState
 from ..models.rules import declaration
 from ..reputation import contract_feedback
+from ..services.creation import milestone_add_refusal
+from ..services.terms import rate_change_propose_refusal, weekly_limit_change_refusal
 from .access import party_contract_or_404
 
 # In the order the menu prefers them: accepting a proposal, ending, giving notice.
@@ -65,6 +68,31 @@ def menu_for(contract: Contract, user) -> dict:
     }
 
 
+def _offer_url(contract: Contract) -> str:
+    """The page of the offer the contract started from, if it started from one (the
+    offers app's ``Offer.contract``; a contract made otherwise has none)."""
+    offer = getattr(contract, "offer", None)
+    return reverse("offer_detail", args=[offer.pk]) if offer is not None else ""
+
+
+def _terms_forms(contract: Contract, user) -> dict:
+    """What the person may change of the terms now, with the forms to do it."""
+    if not contract.is_hourly:
+        return {
+            "can_add_milestone": milestone_add_refusal(contract=contract, by=user) is None,
+            "milestone_form": MilestoneAddForm(),
+        }
+    terms = selectors.hourly_terms(contract)
+    waiting = terms.proposal is not None and terms.proposal.is_open
+    return {
+        "terms": terms,
+        "can_change_limit": weekly_limit_change_refusal(contract=contract, by=user) is None,
+        "limit_form": WeeklyLimitForm(),
+        "can_propose_rate": not waiting and rate_change_propose_refusal(contract=contract, by=user) is None,
+        "rate_form": RateProposalForm(),
+    }
+
+
 def _rows_page(request, queryset, param: str):
     return Paginator(queryset, selectors.CONTRACT_PAGE_ROWS).get_page(request.GET.get(param))
 
@@ -86,6 +114,8 @@ def contract_detail(request, contract_id: int):
         "payments_page": _rows_page(request, billing_selectors.contract_payments(contract), "payments_page"),
         "checklists": selectors.closure_checklists(contract, user),
         "feedback": contract_feedback(contract, user),
+        "offer_url": _offer_url(contract),
+        **_terms_forms(contract, user),
     }
     context["payments"] = list(context["payments_page"].object_list)
     if contract.is_hourly:

@@ -53,9 +53,10 @@ def diary_page(request, contract_id: int):
         return redirect("contract_detail", contract_id=contract.pk)
     is_freelancer = request.user.pk == contract.freelancer_id
     today = user_today(request.user)
-    form = DiaryEntryForm(today=today)
+    only_today = not contract.manual_time_allowed
+    form = DiaryEntryForm(today=today, only_today=only_today)
     if request.method == "POST":
-        form = DiaryEntryForm(request.POST, today=today)
+        form = DiaryEntryForm(request.POST, today=today, only_today=only_today)
         if _saved(form, services.diary_entry_add, contract=contract, by=request.user):
             messages.success(request, "Time recorded.")
             return redirect("diary", contract_id=contract.pk)
@@ -74,6 +75,8 @@ def diary_page(request, contract_id: int):
             "can_record": is_freelancer and contract.diary_accepts_new_time,
             "can_edit": is_freelancer and not contract.diary_locked,
             "week": billing_week(timezone.now()),
+            "terms": selectors.hourly_terms(contract),
+            "today": today,
             "viewer_zone": zone_name(timezone.get_current_timezone()),
         },
         status=400 if form.errors else 200,
@@ -86,7 +89,7 @@ def diary_entry_edit_view(request, contract_id: int, entry_id: int):
     entry = _entry_or_404(contract, entry_id)
     today = user_today(request.user)
     if request.method == "POST":
-        form = DiaryEntryForm(request.POST, today=today)
+        form = DiaryEntryForm(request.POST, today=today, only_today=not contract.manual_time_allowed)
         if _saved(form, services.diary_entry_edit, entry=entry, by=request.user):
             messages.success(request, "Diary entry updated.")
             return redirect("diary", contract_id=contract.pk)

@@ -5,8 +5,9 @@ from ..reputation import public_profile
 
 
 def profile(request, username: str):
-    """A person's public profile: value-weighted feedback score, contracts, and the
-    revealed public feedback they received, with their responses."""
+    """A person's public profile: the name they go by and their headline, the
+    value-weighted feedback score, contracts, and the revealed public feedback they
+    received, with their responses."""
     # No username holds a NUL character, and PostgreSQL cannot even compare one.
     found = None if "\x00" in username else public_profile(username)
     if found is None:

@@ -172,6 +172,8 @@ EVIDENCE_LABELS = {
     "matches": "Matched",
     "contract_id": "Contract",
     "contract_url": "Contract page",
+    "offer_id": "Offer",
+    "offer_url": "Offer page",
     "started_at": "Contract started",
     "ended_at": "Contract ended",
     "escrow_returned_cents": "Escrow returned to the client",

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "contracts",
     "billing",
+    "offers",
 ]
 
 MIDDLEWARE = [
@@ -112,7 +113,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # First: refuses every sign-in attempt of a locked-out client before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend (permissions too), signing in by username or e-mail address.
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "login"
 
@@ -138,9 +140,87 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "contracts.views.accounts.locked_out"
+# One count per account whether the person types its username or its e-mail address.
+AXES_USERNAME_CALLABLE = "contracts.throttling.sign_in_username"
 AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Accounts (django-allauth 65, its account part only; accounts/ and contracts/account_adapter.py).
+# - Sign-up asks for a username, an e-mail address and a password (Django's validators
+#   above), and sends a link to verify the address; the account is made at once, but
+#   the sign-up ends on "check your inbox", not signed in. An address already
+#   registered gets the same answer and its owner an e-mail saying so: the form never
+#   tells whether an address is registered (ACCOUNT_PREVENT_ENUMERATION, which allauth
+#   can keep at sign-up only with ACCOUNT_EMAIL_VERIFICATION = "mandatory").
+# - Signing in does not wait for the verification (the adapter's login stage): an
+#   unverified account may sign in and look around, but may not send offers
+#   (accounts.verification.email_is_verified).
+# - Sign-in by username or e-mail address; the links e-mailed (verification, password
+#   reset) expire; every account e-mail goes through the portal's outbox.
+ACCOUNT_ADAPTER = "contracts.account_adapter.PortalAccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "contracts.forms.accounts.SignInForm",
+    "signup": "contracts.forms.accounts.SignUpForm",
+    "reset_password": "contracts.forms.accounts.PasswordResetRequestForm",  # nosec B105: a form
+    "add_email": "contracts.forms.accounts.NewEmailForm",
+}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True  # one address per account: a new one replaces it once verified
+ACCOUNT_EMAIL_CONFIRMATION_HMAC = True  # the link carries the address, signed; used once, it is refused
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = EMAIL_VERIFICATION_LINK_DAYS  # noqa: F405
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # opening the link shows a button: mail scanners that fetch it verify nothing
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_REAUTHENTICATION_METHODS = ("password",)  # no sign-in codes by e-mail
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed" and the like, to the account's address
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_USERNAME_MIN_LENGTH = 3
+ACCOUNT_USERNAME_VALIDATORS = "accounts.usernames.USERNAME_VALIDATORS"
+ACCOUNT_USERNAME_BLACKLIST = ["admin", "administrator", "support", "staff", "portal", "root", "system"]
+PASSWORD_RESET_TIMEOUT = 60 * 60 * PASSWORD_RESET_LINK_HOURS  # noqa: F405 - and once: it dies with the password
+
+# Throttling of the account forms besides sign-in (allauth's rate limits, kept in the
+# cache below; the 429 page says which limit was reached and when it lifts:
+# contracts.views.accounts.too_many_requests). Sign-in itself is throttled by
+# django-axes above, so allauth's own sign-in limits are off.
+SIGN_UP_LIMIT_PER_ADDRESS = 10  # sign-up forms posted from one IP address per window
+PASSWORD_RESET_LIMIT_PER_ADDRESS = 10  # reset requests from one IP address per window
+PASSWORD_RESET_LIMIT_PER_EMAIL = 3  # reset e-mails to one address per window
+ACCOUNT_THROTTLE_WINDOW = "15m"  # as long as a sign-in lockout (AXES_COOLOFF_TIME)
+ACCOUNT_RATE_LIMITS = {
+    "login": None,
+    "login_failed": None,
+    "signup": f"{SIGN_UP_LIMIT_PER_ADDRESS}/{ACCOUNT_THROTTLE_WINDOW}/ip",
+    "reset_password": (
+        f"{PASSWORD_RESET_LIMIT_PER_ADDRESS}/{ACCOUNT_THROTTLE_WINDOW}/ip,"
+        f"{PASSWORD_RESET_LIMIT_PER_EMAIL}/{ACCOUNT_THROTTLE_WINDOW}/key"
+    ),
+    "reset_password_from_key": f"20/{ACCOUNT_THROTTLE_WINDOW}/ip",
+    "change_password": "5/m/user",  # nosec B105: a rate
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    # A new verification link for one address at most every 3 minutes; the earlier link still works.
+    "confirm_email": "1/3m/key",
+}
+
+# The rate limits above need one cache for every web process: Redis when there is one
+# (docker compose, production), else the process's memory (make run serves one process).
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "portal",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -14,6 +14,11 @@ WHITENOISE_AUTOREFRESH = True
 # django-axes refuses authenticate() calls without a request (Client.login, a form
 # built without one); the tests of the lockout (tests/reliability) switch it on.
 AXES_ENABLED = False
+# Throttling of the other account forms (allauth's rate limits) likewise: the tests of
+# the throttling (tests/accounts) switch the limits of base.py back on. Each process
+# keeps its own cache, so runs in parallel never share a count.
+ACCOUNT_RATE_LIMITS = False
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Tasks run in the test process when their transaction commits; the tests of the
 # real worker (tests/automation) switch this off and use Redis.

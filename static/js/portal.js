@@ -50,6 +50,24 @@
     }
   });
 
+  // The offer form shows the terms of the kind chosen (hourly or fixed price); without
+  // this script it shows both, each under its own heading.
+  function showOfferKind() {
+    var chosen = document.querySelector("#offer-form input[name=kind]:checked");
+    document.querySelectorAll("#offer-form [data-offer-kind]").forEach(function (fieldset) {
+      fieldset.hidden = Boolean(chosen) && fieldset.getAttribute("data-offer-kind") !== chosen.value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("#offer-form input[name=kind]")) { showOfferKind(); }
+  });
+  document.addEventListener("htmx:afterSwap", showOfferKind);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showOfferKind);
+  } else {
+    showOfferKind();
+  }
+
   // Close the options menu with Escape or a click elsewhere.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {

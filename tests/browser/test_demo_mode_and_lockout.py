@@ -32,7 +32,7 @@ def test_after_password_spraying_from_this_address_the_right_password_is_refused
     UserFactory(username="fresh")
     sprayer = Client(REMOTE_ADDR="127.0.0.1")  # the browser's address on the live server
     for number in range(django_settings.SIGN_IN_FAILURE_LIMIT_PER_ADDRESS):
-        sprayer.post(reverse("login"), {"username": f"user{number}", "password": "Summer2026!"})
+        sprayer.post(reverse("login"), {"login": f"user{number}", "password": "Summer2026!"})
 
     page.goto(f"{live_server.url}{reverse('login')}")
     page.get_by_label("Username").fill("fresh")

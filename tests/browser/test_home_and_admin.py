@@ -44,7 +44,7 @@ def test_signed_in_freelancer_sees_own_contracts_and_not_others(signed_in, live_
 def test_wrong_password_is_refused_with_a_message(signed_in):
     UserFactory(username="felix")
     page = signed_in("felix", "not-the-password")
-    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    expect(page.get_by_role("alert")).to_contain_text("correct username or e-mail address and password")
 
 
 def test_admin_with_permission_force_ends_a_contract_and_escrow_returns_to_the_client(page, live_server):

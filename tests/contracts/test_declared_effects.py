@@ -7,12 +7,20 @@ import string
 import pytest
 
 from contracts.detection import DETECTORS
-from contracts.effects import RECIPIENTS, Detect, DetectText, Email, Notify, Schedule
-from contracts.models import Contract, EscrowRefundRequest, Milestone
+from contracts.effects import INVITEE, RECIPIENTS, Detect, DetectText, Email, Notify, Schedule
+from contracts.models import (
+    RECORDED_CHANGES,
+    Contract,
+    EscrowRefundRequest,
+    Milestone,
+    RateChangeProposal,
+    WeeklyLimitChange,
+)
 from contracts.models.rules import declaration, declared_transitions
-from contracts.services.transitions import EMAILS, SCHEDULERS
+from contracts.services.transitions import EMAILS, HISTORY_SUBJECTS, SCHEDULERS
 from contracts.state_machine_doc import DOCUMENT, MODELS, render_state_machine
 from contracts.views.contract import END_ACTIONS, SIMPLE_ACTIONS
+from offers.models import Offer
 
 COMMON = {"actor", "title", "client", "freelancer", "effective", "expiry_days", "auto_release_days"}
 COMMON |= {"response_days", "because"}
@@ -20,6 +28,10 @@ CONTEXT = {
     Contract: COMMON,
     Milestone: COMMON | {"milestone", "milestone_id", "amount"},
     EscrowRefundRequest: COMMON | {"requested"},
+    RateChangeProposal: COMMON | {"rate", "starts", "answer_days"},
+    WeeklyLimitChange: COMMON | {"limit", "starts"},
+    # An offer has no contract until it is accepted: its sentences name its own terms.
+    Offer: {"actor", "because", "title", "client", "freelancer", "expires", "first_funded"},
 }
 
 
@@ -28,6 +40,9 @@ def effects():
         for name, declared in declared_transitions(model).items():
             for effect in declared.get("effects", ()):
                 yield model, name, effect
+    for recorded in RECORDED_CHANGES:
+        for effect in recorded.effects:
+            yield recorded.model, recorded.name, effect
 
 
 def fields_of(template: str) -> set[str]:
@@ -48,6 +63,7 @@ def test_each_declared_effect_names_something_that_exists(model, name, effect):
     if isinstance(effect, Notify | Email):
         assert effect.to in RECIPIENTS
     if isinstance(effect, Notify):
+        assert effect.to != INVITEE, "someone without an account is told by e-mail only"
         assert fields_of(effect.sentence) | fields_of(effect.link) <= CONTEXT[model]
     if isinstance(effect, Email):
         assert effect.name in EMAILS
@@ -71,3 +87,8 @@ def test_the_menu_and_the_end_dialog_name_only_transitions_with_labels():
 def test_a_name_that_is_no_transition_fails_loudly():
     with pytest.raises(ValueError, match="Contract has no transition named 'finish'"):
         declaration(Contract, "finish")
+
+
+def test_every_recorded_change_records_a_model_with_a_history_subject():
+    assert {recorded.model for recorded in RECORDED_CHANGES} <= set(HISTORY_SUBJECTS)
+    assert len({(recorded.model, recorded.name) for recorded in RECORDED_CHANGES}) == len(RECORDED_CHANGES)

@@ -1,5 +1,6 @@
-"""Signing in: a suspended ("permanently closed") account cannot sign in and is told
-the rule it broke, but only to someone who knows its password."""
+"""Signing in (django-allauth's sign-in, by username or e-mail address): a suspended
+("permanently closed") account cannot sign in and is told the rule it broke, but only
+to someone who knows its password."""
 
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ from contracts.models import AccountSuspension
 from tests.factories import PASSWORD, UserFactory
 from tests.fixtures.pages import is_signed_in, post_sign_in
 
-GENERIC_ERROR = "Please enter a correct username and password."
+GENERIC_ERROR = "Please enter a correct username or e-mail address and password."
 RULE = "Payment outside the platform"
 EXPLANATION = "You asked a client to pay you by bank transfer to avoid the service fee."
 
@@ -171,10 +172,10 @@ def test_suspension_ends_an_open_session(client, admin_user):
 
 
 @pytest.mark.django_db
-def test_sign_in_form_error_code_names_the_suspension():
+def test_sign_in_form_error_code_names_the_suspension(rf):
     suspend(UserFactory(username="felix"))
 
-    form = SignInForm(data={"username": "felix", "password": PASSWORD})
+    form = SignInForm(data={"login": "felix", "password": PASSWORD}, request=rf.post(reverse("login")))
 
     assert not form.is_valid()
     assert form.non_field_errors().as_data()[0].code == "suspended"

@@ -3,14 +3,17 @@ or may not open it: the set-up of the authorization matrix and of the fuzzed for
 
 Clara is the client and Felix the freelancer of every contract; Uma is signed in but
 party to nothing; Sam is staff with every permission of the portal's apps except
-reviewing; Rita is a reviewer (staff with ``contracts.review_flags``). Everything is
-made through the services, so every row is one the portal itself would make.
+reviewing; Rita is a reviewer (staff with ``contracts.review_flags``). Their e-mail
+addresses are verified; Nora signed up a moment ago and has not verified hers yet.
+Everything is made through the services, so every row is one the portal itself
+would make.
 """
 
 import hashlib
 import uuid
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -27,8 +30,9 @@ from tests.factories import (
     UserFactory,
 )
 from tests.fixtures.feedback import client_feedback, ended_contract, freelancer_feedback
+from tests.fixtures.offers import fixed_offer
 from tests.fixtures.pages import browser_for
-from tests.fixtures.people import staff_reviewer
+from tests.fixtures.people import staff_reviewer, verified
 
 ROLES = ("anonymous", "unrelated", "client", "freelancer", "staff", "reviewer")
 
@@ -36,6 +40,7 @@ ROLES = ("anonymous", "unrelated", "client", "freelancer", "staff", "reviewer")
 @dataclass
 class World:
     people: dict = field(default_factory=dict)
+    unverified_address: object = None  # Nora's e-mail address, waiting for its link
     hourly: object = None
     entry: object = None
     fixed: object = None
@@ -50,6 +55,10 @@ class World:
     disputed: object = None  # a refund request Felix disputed
     flag: object = None  # about Felix
     notification: object = None  # Felix's, unread
+    offer: object = None  # Clara's fixed-price offer to Felix, waiting for his answer
+    invitation: object = None  # Clara's offer to zoe@example.org, an address without an account
+    rated: object = None  # hourly, with Felix's proposal of a new rate waiting for Clara's answer
+    rate_proposal: object = None  # that proposal
 
     def user(self, role: str):
         return self.people.get(role)
@@ -82,6 +91,12 @@ def build_world() -> World:
             "staff": make_staff("sam"),
             "reviewer": staff_reviewer("rita"),
         }
+    )
+    for person in world.people.values():
+        if person is not None:
+            verified(person)
+    world.unverified_address = EmailAddress.objects.create(
+        user=UserFactory(username="nora"), email="nora@example.com", verified=False, primary=True
     )
     parties = {"client": clara, "freelancer": felix}
 
@@ -137,6 +152,11 @@ def build_world() -> World:
         evidence={"text": "pay me on PayPal"},
         dedupe_key=f"world-{uuid.uuid4().hex}",
     )
+    world.rated = HourlyContractFactory(title="Hourly support", **parties)
+    world.rate_proposal = services.rate_change_propose(contract=world.rated, by=felix, rate_cents=60_00)
+
+    world.offer = fixed_offer(clara, felix, title="Website redesign")
+    world.invitation = fixed_offer(clara, "zoe@example.org", title="Illustrations")
     world.notification = Notification.objects.create(
         user=felix, contract=world.hourly, kind=NotificationKind.CONTRACT, message="Something happened"
     )
@@ -148,14 +168,19 @@ def build_world() -> World:
         world.ended,
         world.refund_request,
         world.disputed,
+        world.rated,
+        world.rate_proposal,
+        world.offer,
+        world.invitation,
     ):
         item.refresh_from_db()
     return world
 
 
-# "Nothing stored": a fingerprint of every row of the portal's own tables.
+# "Nothing stored": a fingerprint of every row of the portal's own tables, and of the
+# e-mail addresses of accounts (django-allauth's ``account`` app: a sign-up stores one).
 
-FINGERPRINT_APPS = ("accounts", "contracts", "billing")
+FINGERPRINT_APPS = ("accounts", "account", "contracts", "billing", "offers")
 
 
 def _tables() -> list[str]:

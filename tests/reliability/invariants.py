@@ -22,6 +22,7 @@ from billing.models import (
     Payment,
     Refund,
 )
+from billing.money import hourly_amount_cents
 from billing.selectors import unbalanced_transactions
 from contracts.models import (
     Contract,
@@ -37,7 +38,10 @@ from contracts.models import (
     OutgoingEmail,
     ScheduledJob,
     StateChange,
+    hourly_rates,
+    week_start,
 )
+from offers.models import Offer, OfferState
 
 CONTRACT_EDGES = {
     ("active", "paused"),
@@ -54,6 +58,7 @@ CONTRACT_EDGES = {
     ("ending", "ending"),
 }
 MILESTONE_EDGES = {
+    ("", "pending"),  # added by the client during the contract (a recorded change, no source state)
     ("pending", "funded"),
     ("funded", "submitted"),
     ("funded", "released"),
@@ -67,6 +72,14 @@ MILESTONE_EDGES = {
     ("pending", "cancelled"),
 }
 MILESTONE_OPEN = {MilestoneState.PENDING, MilestoneState.FUNDED, MilestoneState.SUBMITTED}
+OFFER_EDGES = {
+    ("draft", "sent"),
+    ("sent", "sent"),  # the person invited by e-mail took the offer
+    ("sent", "accepted"),
+    ("sent", "declined"),
+    ("sent", "withdrawn"),
+    ("sent", "expired"),
+}
 
 
 def ledger_violations() -> list[str]:
@@ -197,7 +210,7 @@ def transition_violations() -> list[str]:
     for subject, source, target, subject_id in StateChange.objects.values_list(
         "subject", "source", "target", "subject_id"
     ):
-        edges = {"contract": CONTRACT_EDGES, "milestone": MILESTONE_EDGES}.get(subject)
+        edges = {"contract": CONTRACT_EDGES, "milestone": MILESTONE_EDGES, "offer": OFFER_EDGES}.get(subject)
         if edges is not None and (source, target) not in edges:
             found.append(f"{subject} #{subject_id} went from {source} to {target}")
     still_open = Milestone.objects.filter(contract__state=ContractState.ENDED, state__in=MILESTONE_OPEN)
@@ -284,6 +297,68 @@ def feedback_violations(*, now) -> list[str]:
     return found
 
 
+def invoice_violations() -> list[str]:
+    """Every invoice bills one billing week, at the rate in force that week (the rate
+    agreed, or the last one accepted for a week up to it), for exactly the minutes of
+    the diary entries it billed."""
+    found = []
+    billed = dict(
+        DiaryEntry.objects.filter(invoice__isnull=False)
+        .values("invoice_id")
+        .annotate(total=Sum("minutes"))
+        .values_list("invoice_id", "total")
+    )
+    rates = {}
+    for invoice in Invoice.objects.select_related("contract").order_by("id"):
+        monday = week_start(invoice.period_start)
+        if week_start(invoice.period_end) != monday:
+            found.append(f"invoice #{invoice.pk} spans billing weeks ({invoice.period_start} to {invoice.period_end})")
+        schedule = rates.setdefault(invoice.contract_id, hourly_rates(invoice.contract))
+        if invoice.rate_cents != schedule.for_week(monday):
+            found.append(f"invoice #{invoice.pk} bills the week of {monday} at {invoice.rate_cents}, not its rate")
+        if invoice.amount_cents != hourly_amount_cents(invoice.minutes, invoice.rate_cents):
+            found.append(f"invoice #{invoice.pk} charges {invoice.amount_cents} for {invoice.minutes} minutes")
+        entries = billed.get(invoice.pk, 0)
+        if entries != invoice.minutes:
+            found.append(f"invoice #{invoice.pk} bills {invoice.minutes} minutes, its entries hold {entries}")
+    return found
+
+
+def offer_violations() -> list[str]:
+    """Every offer answered at most once, its state the answer's; an accepted offer
+    started exactly one contract on its terms, whose first milestone was funded once
+    (and no other milestone at acceptance); an offer not accepted started none."""
+    found = []
+    answers = defaultdict(list)
+    answered = StateChange.objects.filter(subject="offer").exclude(transition__in=("send", "claim"))
+    for offer_id, target in answered.order_by("created_at", "id").values_list("subject_id", "target"):
+        answers[offer_id].append(target)
+    for offer in Offer.objects.exclude(state=OfferState.DRAFT).select_related("contract"):
+        recorded = answers.get(offer.pk, [])
+        if len(recorded) > 1:
+            found.append(f"offer #{offer.pk} was answered {len(recorded)} times: {recorded}")
+        if recorded and recorded[-1] != offer.state or (not recorded and offer.state != OfferState.SENT):
+            found.append(f"offer #{offer.pk} is {offer.state} but its history says {recorded or 'sent'}")
+        contract = offer.contract
+        if (offer.state == OfferState.ACCEPTED) != (contract is not None):
+            found.append(f"offer #{offer.pk} is {offer.state} with contract {contract}")
+        if contract is None:
+            continue
+        terms = ("client_id", "freelancer_id", "kind", "hourly_rate_cents", "notice_days", "description")
+        if any(getattr(contract, term) != getattr(offer, term) for term in terms):
+            found.append(f"contract #{contract.pk} does not have the terms of offer #{offer.pk}")
+        offered = list(offer.milestones.order_by("position").values_list("title", "amount_cents"))
+        started = list(contract.milestones.order_by("position").values_list("title", "amount_cents"))
+        if offered != started:
+            found.append(f"contract #{contract.pk} has milestones {started}, offer #{offer.pk} offered {offered}")
+        if offered:
+            first = contract.milestones.order_by("position").first()
+            funds = EscrowMovement.objects.filter(milestone=first, kind=EscrowMovementKind.FUND).count()
+            if funds != 1:
+                found.append(f"the first milestone of contract #{contract.pk} (offer #{offer.pk}) funded {funds} times")
+    return found
+
+
 def all_violations(*, now) -> dict[str, list[str]]:
     return {
         "ledger balanced, balances match their records": ledger_violations(),
@@ -292,4 +367,6 @@ def all_violations(*, now) -> dict[str, list[str]]:
         "state machines only in reachable states": transition_violations(),
         "every reminder and e-mail sent at most once": reminder_violations(),
         "feedback once, in its window, double-blind": feedback_violations(now=now),
+        "every offer answered once; an accepted one started one contract, funded once": offer_violations(),
+        "every invoice one billing week at that week's rate": invoice_violations(),
     }

@@ -11,6 +11,9 @@ level, each child sets up Django itself against the parent's test database.
   on the contract's payments (some with a repeated form key, as a double click
   sends), answering refund requests, recording time and leaving feedback. So every
   action on a contract meets the others on the same rows at the same moment.
+* Before the contracts, the actors meet at each **offer** the same way: the
+  freelancer accepts or declines it while the client withdraws it, some at the moment
+  it expires, so the sweep's expiry races them too.
 * A **sweeper** runs the beat's sweep (``sweep_scheduled_work``) in a loop until the
   actors are done: due deadlines (auto-release, notice elapsing, feedback reminders)
   run at the same time as the actors' requests.
@@ -282,6 +285,42 @@ class Actor:
         else:
             self.tally.record("view contract", SERVER_ERROR, f"HTTP {response.status_code}")
 
+    # Offers.
+
+    def accept_offer(self, offer, user_id: int) -> None:
+        self.send("accept offer", user_id, f"/offers/{offer.pk}/accept/")
+
+    def decline_offer(self, offer, user_id: int) -> None:
+        self.send("decline offer", user_id, f"/offers/{offer.pk}/decline/", {"reason": "Not this time."})
+
+    def withdraw_offer(self, offer, user_id: int) -> None:
+        self.send("withdraw offer", user_id, f"/offers/{offer.pk}/withdraw/")
+
+    def view_offer(self, offer, user_id: int) -> None:
+        try:
+            response = self.browser(user_id).get(f"/offers/{offer.pk}/")
+        except Exception:  # noqa: BLE001
+            self.tally.record("view offer", SERVER_ERROR, traceback.format_exc())
+            return
+        outcome = OK if response.status_code == 200 else SERVER_ERROR
+        self.tally.record("view offer", outcome, f"HTTP {response.status_code}")
+
+    def offer_burst(self, offer_id: int, count: int) -> None:
+        from offers.models import Offer
+
+        for _ in range(count):
+            offer = Offer.objects.get(pk=offer_id)
+            action, user_id = self.rng.choices(
+                [
+                    (self.accept_offer, offer.freelancer_id),
+                    (self.decline_offer, offer.freelancer_id),
+                    (self.withdraw_offer, offer.client_id),
+                    (self.view_offer, self.rng.choice([offer.client_id, offer.freelancer_id])),
+                ],
+                weights=[4, 1, 2, 1],
+            )[0]
+            action(offer, user_id)
+
     def _milestone(self, contract):
         from contracts.models import Milestone
 
@@ -346,6 +385,14 @@ def run_actor(config: dict, seed: int, barrier, results_dir: str) -> None:
     actor = Actor(tally, random.Random(seed))
     deadline = time.monotonic() + config["max_seconds"]
     try:
+        for offer_id in config.get("offer_ids", ()):
+            if time.monotonic() > deadline:
+                break
+            try:
+                barrier.wait(timeout=BARRIER_TIMEOUT_SECONDS)
+            except Exception:  # noqa: BLE001 - a broken barrier: go on without the others
+                tally.barrier_timeouts += 1
+            actor.offer_burst(offer_id, config["burst"])
         for contract_id in config["contract_ids"]:
             if time.monotonic() > deadline:
                 break

@@ -22,12 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from allauth.account.forms import default_token_generator
+from allauth.account.models import EmailConfirmationHMAC
+from allauth.account.utils import user_pk_to_url_str
 from django.contrib.messages import get_messages
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from billing.selectors import escrow_held_cents, refunded_cents
+from tests.factories import PASSWORD
 
 from .fuzz_world import ROLES, World, build_world, changed_tables, fingerprint
 
@@ -91,16 +95,146 @@ def signed_in(status) -> dict:
 
 POST_ONLY = signed_in(405)  # GET of a POST-only endpoint: sign in first, then 405 whoever you are
 
+
+def sign_in_probes(name: str) -> list:
+    return [
+        Probe("get", url(name), everyone(302, anonymous=200)),  # the signed in are sent on
+        Probe("post", url(name), everyone(302, anonymous=200), data=lambda w: {"login": "x", "password": "y"}),
+    ]
+
+
+def sign_out_probes(name: str) -> list:
+    return [
+        Probe("get", url(name), everyone(200, anonymous=302)),
+        Probe("post", url(name), everyone(302)),
+    ]
+
+
+def confirmation_key(world) -> str:
+    """The key of the link that verifies Nora's address."""
+    return EmailConfirmationHMAC(world.unverified_address).key
+
+
+def reset_link(world, *, key: str = "") -> str:
+    """Felix's password reset link (or one with a bad key)."""
+    felix = type(world.people["freelancer"]).objects.get(username="felix")  # as stored: signing in changes it
+    token = key or default_token_generator.make_token(felix)
+    return reverse("account_reset_password_from_key", kwargs={"uidb36": user_pk_to_url_str(felix), "key": token})
+
+GET_ONLY = signed_in(405)  # POST to a page that is only read: sign in first, then 405 whoever you are
+
+
+def offer_form(to: str) -> dict:
+    """The "Send an offer" form of a fixed-price offer with one milestone."""
+    return {
+        "to": to,
+        "title": "Landing page",
+        "description": "One page, responsive.",
+        "kind": "fixed",
+        "notice_days": "0",
+        "start_date": timezone.localdate().isoformat(),
+        "milestones-TOTAL_FORMS": "1",
+        "milestones-INITIAL_FORMS": "0",
+        "milestones-0-title": "Page",
+        "milestones-0-amount": "250",
+    }
+
+
 # Who may do what.
 MATRIX: dict[str, list[Probe]] = {
     "home": [Probe("get", url("home"), everyone(200))],
-    "login": [
-        Probe("get", url("login"), everyone(302, anonymous=200)),  # the signed in are sent on
-        Probe("post", url("login"), everyone(302, anonymous=200), data=lambda w: {"username": "x", "password": "y"}),
+    "login": sign_in_probes("login"),
+    "account_login": sign_in_probes("account_login"),
+    # Signing out is a POST; its GET asks "sign out?" (the signed out are sent home).
+    "logout": sign_out_probes("logout"),
+    "account_logout": sign_out_probes("account_logout"),
+    "account_signup": [
+        Probe("get", url("account_signup"), everyone(302, anonymous=200)),
+        # A sign-up stores the account's address and e-mails a link to verify it.
+        Probe(
+            "post",
+            url("account_signup"),
+            everyone(302, anonymous=changes(302)),
+            data=lambda w: {
+                "username": "newcomer",
+                "email": "newcomer@example.com",
+                "password1": "a-long-Unusual-passphrase-42",
+                "password2": "a-long-Unusual-passphrase-42",
+            },
+        ),
     ],
-    "logout": [
-        Probe("get", url("logout"), everyone(405)),
-        Probe("post", url("logout"), everyone(302)),
+    "account_email_verification_sent": [Probe("get", url("account_email_verification_sent"), everyone(200))],
+    # Nora's link: anyone holding it may verify her address (a signed-in other person
+    # is signed out first); the link works once.
+    "account_confirm_email": [
+        Probe("get", lambda w: reverse("account_confirm_email", args=[confirmation_key(w)]), everyone(200)),
+        Probe("post", lambda w: reverse("account_confirm_email", args=[confirmation_key(w)]), everyone(changes(302))),
+        Probe("get", url("account_confirm_email", lambda w: "not-a-key"), everyone(200), label="bad key"),
+    ],
+    "account_inactive": [Probe("get", url("account_inactive"), everyone(200))],
+    # Anyone may ask for a reset link for any address: the same answer whether an
+    # account uses it or not, and an e-mail to the address either way.
+    "account_reset_password": [
+        Probe("get", url("account_reset_password"), everyone(200)),
+        Probe(
+            "post",
+            url("account_reset_password"),
+            everyone(changes(302)),
+            data=lambda w: {"email": "felix@example.com"},
+            label="an address with an account",
+        ),
+        Probe(
+            "post",
+            url("account_reset_password"),
+            everyone(changes(302)),
+            data=lambda w: {"email": "nobody@example.com"},
+            label="an address without one",
+        ),
+    ],
+    "account_reset_password_done": [Probe("get", url("account_reset_password_done"), everyone(200))],
+    # Felix's reset link hides its key in the session and goes on; a bad key is refused.
+    "account_reset_password_from_key": [
+        Probe("get", lambda w: reset_link(w), everyone(302)),
+        Probe("post", lambda w: reset_link(w), everyone(302)),
+        Probe("get", lambda w: reset_link(w, key="bad-key"), everyone(200), label="bad key"),
+    ],
+    "account_reset_password_from_key_done": [Probe("get", url("account_reset_password_from_key_done"), everyone(200))],
+    "account_change_password": [
+        Probe("get", url("account_change_password"), signed_in(200)),
+        # Whoever is signed in changes their own password (and is e-mailed that it changed).
+        Probe(
+            "post",
+            url("account_change_password"),
+            signed_in(changes(302)),
+            data=lambda w: {
+                "oldpassword": PASSWORD,
+                "password1": "a-long-Unusual-passphrase-42",
+                "password2": "a-long-Unusual-passphrase-42",
+            },
+        ),
+    ],
+    "account_set_password": [Probe("get", url("account_set_password"), signed_in(302))],  # they have one: change it
+    "account_email": [
+        Probe("get", url("account_email"), signed_in(200)),
+        # Whoever is signed in asks to change their own address: a link goes to the new one.
+        Probe(
+            "post",
+            url("account_email"),
+            signed_in(changes(302)),
+            data=lambda w: {"email": "new-address@example.com", "action_add": ""},
+        ),
+    ],
+    "account_reauthenticate": [
+        Probe("get", url("account_reauthenticate"), signed_in(200)),
+        Probe("post", url("account_reauthenticate"), signed_in(302), data=lambda w: {"password": PASSWORD}),
+    ],
+    # Sign-in and re-authentication by a code e-mailed are off: their pages refuse.
+    "account_confirm_login_code": [Probe("get", url("account_confirm_login_code"), everyone(302))],
+    "account_request_reauthentication_code": [
+        Probe("get", url("account_request_reauthentication_code"), signed_in(403))
+    ],
+    "account_confirm_reauthentication_code": [
+        Probe("get", url("account_confirm_reauthentication_code"), signed_in(403))
     ],
     "my_jobs": [Probe("get", url("my_jobs"), signed_in(200))],
     "account_settings": [
@@ -112,6 +246,20 @@ MATRIX: dict[str, list[Probe]] = {
             signed_in(changes(302)),
             data=lambda w: {"time_zone": "Pacific/Auckland"},
         ),
+    ],
+    # Whoever is signed in sets their own display name and headline, and e-mail preferences.
+    "profile_settings": [
+        Probe("get", url("profile_settings"), POST_ONLY),
+        Probe(
+            "post",
+            url("profile_settings"),
+            signed_in(changes(302)),
+            data=lambda w: {"display_name": "Someone", "headline": "Django developer"},
+        ),
+    ],
+    "email_settings": [
+        Probe("get", url("email_settings"), POST_ONLY),
+        Probe("post", url("email_settings"), signed_in(changes(302)), data=lambda w: {"feedback": "off"}),
     ],
     "contract_detail": [
         Probe("get", url("contract_detail", lambda w: w.hourly.pk), cells(client=200, freelancer=200), label="hourly"),
@@ -240,6 +388,65 @@ MATRIX: dict[str, list[Probe]] = {
             label="unknown action",
         ),
     ],
+    # Terms during the contract: the client adds milestones and sets the weekly limit;
+    # either party proposes a rate, the other answers. Who may not is sent back to the
+    # contract page with the rule.
+    "milestone_add": [
+        Probe("get", url("milestone_add", lambda w: w.fixed.pk), cells(client=200, freelancer=302)),
+        Probe(
+            "post",
+            url("milestone_add", lambda w: w.fixed.pk),
+            cells(client=changes(302), freelancer=302),
+            data=lambda w: {"title": "Extra drafts", "amount": "50.00", "due_date": ""},
+        ),
+    ],
+    "weekly_limit_change": [
+        Probe("get", url("weekly_limit_change", lambda w: w.hourly.pk), cells(client=200, freelancer=302)),
+        Probe(
+            "post",
+            url("weekly_limit_change", lambda w: w.hourly.pk),
+            cells(client=changes(302), freelancer=302),
+            data=lambda w: {"limit": "hours", "hours": "20"},
+        ),
+    ],
+    "rate_change": [
+        Probe("get", url("rate_change", lambda w: w.hourly.pk), cells(client=200, freelancer=200)),
+        Probe(
+            "post",
+            url("rate_change", lambda w: w.hourly.pk),
+            cells(client=changes(302), freelancer=changes(302)),
+            data=lambda w: {"rate": "65.00", "message": ""},
+        ),
+    ],
+    "rate_change_action": [
+        Probe("get", url("rate_change_action", lambda w: w.rate_proposal.pk, lambda w: "accept"), POST_ONLY),
+        # Felix proposed: Clara answers, Felix withdraws; each is told the rule otherwise.
+        Probe(
+            "post",
+            url("rate_change_action", lambda w: w.rate_proposal.pk, lambda w: "accept"),
+            cells(client=changes(302), freelancer=302),
+            label="accept",
+        ),
+        Probe(
+            "post",
+            url("rate_change_action", lambda w: w.rate_proposal.pk, lambda w: "decline"),
+            cells(client=changes(302), freelancer=302),
+            data=lambda w: {"message": "Not now"},
+            label="decline",
+        ),
+        Probe(
+            "post",
+            url("rate_change_action", lambda w: w.rate_proposal.pk, lambda w: "withdraw"),
+            cells(client=302, freelancer=changes(302)),
+            label="withdraw",
+        ),
+        Probe(
+            "post",
+            url("rate_change_action", lambda w: w.rate_proposal.pk, lambda w: "haggle"),
+            cells(client=404, freelancer=404),
+            label="unknown action",
+        ),
+    ],
     "refund_request_action": [
         Probe(
             "get",
@@ -301,6 +508,65 @@ MATRIX: dict[str, list[Probe]] = {
         ),
     ],
     "profile": [Probe("get", url("profile", lambda w: "felix"), everyone(200))],
+    # Anyone signed in with a verified address sends offers (Felix's to himself is refused).
+    "offer_send": [
+        Probe("get", url("offer_send"), signed_in(200)),
+        Probe(
+            "post",
+            url("offer_send"),
+            cells(
+                unrelated=changes(302),
+                client=changes(302),
+                freelancer=400,
+                staff=changes(302),
+                reviewer=changes(302),
+            ),
+            data=lambda w: offer_form("felix"),
+        ),
+    ],
+    "offer_detail": [
+        Probe("get", url("offer_detail", lambda w: w.offer.pk), cells(client=200, freelancer=200)),
+        Probe("post", url("offer_detail", lambda w: w.offer.pk), GET_ONLY),
+    ],
+    "offer_action": [
+        Probe("get", url("offer_action", lambda w: w.offer.pk, lambda w: "accept"), POST_ONLY),
+        # Felix answers Clara's offer; Clara withdraws it. The other is told why not.
+        Probe(
+            "post",
+            url("offer_action", lambda w: w.offer.pk, lambda w: "accept"),
+            cells(client=302, freelancer=changes(302)),
+            label="accept",
+        ),
+        Probe(
+            "post",
+            url("offer_action", lambda w: w.offer.pk, lambda w: "decline"),
+            cells(client=302, freelancer=changes(302)),
+            data=lambda w: {"reason": "I am booked until September."},
+            label="decline",
+        ),
+        Probe(
+            "post",
+            url("offer_action", lambda w: w.offer.pk, lambda w: "withdraw"),
+            cells(client=changes(302), freelancer=302),
+            label="withdraw",
+        ),
+        Probe(
+            "post",
+            url("offer_action", lambda w: w.offer.pk, lambda w: "steal"),
+            cells(client=404, freelancer=404),
+            label="unknown action",
+        ),
+    ],
+    # The invitation link: its page for anyone holding it; the client who sent it is
+    # taken to the offer; only the person invited (zoe@example.org, verified) takes it.
+    "offer_invitation": [
+        Probe(
+            "get",
+            url("offer_invitation", lambda w: w.invitation.invitation_token),
+            {**everyone(200), "client": 302},
+        ),
+        Probe("post", url("offer_invitation", lambda w: w.invitation.invitation_token), everyone(405)),
+    ],
     "review_queue": [Probe("get", url("review_queue"), reviewers_only(200))],
     "review_flag": [
         Probe("get", url("review_flag", lambda w: w.flag.pk), reviewers_only(200)),

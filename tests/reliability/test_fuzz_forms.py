@@ -6,8 +6,9 @@ other encodings, and ids of other people's objects.
 Each generated request is bad by construction (see ``fuzz_inputs``), and the portal
 must: answer without a server error, refuse it clearly (a 4xx status; or, for the
 forms on the contract page that post and redirect back, a 302 with an error message;
-or, for sign-in, the sign-in page again with its error and nobody signed in), and
-store nothing: every row of the contracts and billing tables is as it was.
+or, for sign-in and the other account forms of django-allauth, the form's page again
+with its error and nobody signed in), and store nothing: every row of the accounts,
+contracts and billing tables, and every e-mail address of an account, is as it was.
 
 ``STRESS=long`` runs more than three times as many examples. With ``RELIABILITY_REPORT_DIR`` set,
 the counts are written to ``fuzz.json`` for docs/reliability.md.
@@ -24,7 +25,10 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
 from django import forms
+from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
@@ -97,7 +101,7 @@ def write_report():
         ["Fuzzed requests, total", str(total)],
         ["Refused with 4xx", str(sum(count for status, count in statuses.items() if 400 <= status < 500))],
         ["Refused with 302 and an error message", str(statuses[302])],
-        ["Sign-in page again with its error (200)", str(statuses[200])],
+        ["Sign-in or account form's page again with its error (200)", str(statuses[200])],
         ["Server errors (5xx)", str(sum(tally.server_errors for tally in TALLIES.values()))],
         ["Requests that stored anything", str(sum(tally.stored for tally in TALLIES.values()))],
     ]
@@ -149,8 +153,9 @@ class Rows:
         return changed_tables(before, self.current)
 
 
-def check_refused(endpoint: str, response, rows: Rows, *, redirect_with_error=False, sign_in_page=False):
-    """The request was refused clearly, without a server error, and stored nothing."""
+def check_refused(endpoint: str, response, rows: Rows, *, redirect_with_error=False, page_again=False, user=None):
+    """The request was refused clearly, without a server error, and stored nothing; a
+    form's page shown again leaves whoever sent it (``user``, or nobody) signed in as before."""
     changed = rows.changed()
     record(endpoint, response, bool(changed))
     status = response.status_code
@@ -163,9 +168,13 @@ def check_refused(endpoint: str, response, rows: Rows, *, redirect_with_error=Fa
     if redirect_with_error and status == 302:
         assert error_messages(response), f"{endpoint}: redirected without an error message"
         return
-    if sign_in_page and status == 200:
-        assert SESSION_KEY not in response.wsgi_request.session, f"{endpoint}: signed in with bad credentials"
-        assert b'role="alert"' in response.content, f"{endpoint}: the sign-in page shows no error"
+    if page_again and status == 200:
+        signed_in_as = response.wsgi_request.session.get(SESSION_KEY)
+        if user is None:
+            assert signed_in_as is None, f"{endpoint}: signed in with bad credentials"
+        else:
+            assert signed_in_as == str(user.pk), f"{endpoint}: no longer signed in as {user}"
+        assert b'role="alert"' in response.content, f"{endpoint}: the page shows no error"
         return
     raise AssertionError(f"{endpoint}: bad input answered {status}, not refused")
 
@@ -181,7 +190,8 @@ class Form:
     bad: dict  # field -> strategy of values wrong for it (or a callable World -> strategy)
     required: frozenset = frozenset()  # fields whose absence alone is wrong
     redirect_with_error: bool = False  # errors come back as a 302 with an error message
-    sign_in_page: bool = False
+    page_again: bool = False  # allauth's forms answer 200 with their page and its errors
+    path_follows_link: bool = False  # ``path(world, browser)``: reached by following a link first
     pairs: tuple = ()  # strategies of dicts that set fields wrong together (each fine alone)
 
 
@@ -254,6 +264,80 @@ def other_figure(cents: int):
     return bad.not_in([cents]).filter(differs)
 
 
+# Accounts.
+NEW_PASSWORD = "a-long-Unusual-passphrase-42"
+BAD_USERNAMES = st.sampled_from(
+    ["felix", "FELIX", "ab", "has space", "felix@example.com", "-dash", "dot.", "admin", "ü", "x" * 31]
+)
+BAD_EMAILS = st.one_of(
+    bad.blank(),
+    bad.with_nul(),
+    st.sampled_from(["felix", "felix@", "@example.com", "felix@@example.com", "felix example.com", "a@b@c.d"]),
+    bad.too_long(254).map(lambda text: f"{text}@example.com"),
+)
+# Django's password validators refuse these: too short, too common, all digits.
+WEAK_PASSWORDS = st.one_of(bad.blank(), st.sampled_from(["short", "password", "password123", "12345678901", "qwerty"]))
+CONTROL_TEXT = st.sampled_from(["bell\x07", "esc\x1b[31m", "unit\x1fseparator", "back\x08space"])
+
+
+def reset_form_path(world, browser) -> str:
+    """Felix's password reset link followed in ``browser``, as the e-mail's reader does:
+    the page where the new password is typed (the link's key kept in the session)."""
+    felix = type(world.people["freelancer"]).objects.get(username="felix")
+    key_url = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(felix), "key": default_token_generator.make_token(felix)},
+    )
+    response = browser.get(key_url)
+    assert response.status_code == 302, response.status_code
+    return response.url
+
+
+# Offers.
+OFFER_ROW = "milestones-0"
+
+
+def offer_valid(kind: str):
+    """The "Send an offer" form Clara sends Felix: fixed price with one milestone, or hourly."""
+
+    def valid(w: World) -> dict:
+        data = {
+            "to": "felix",
+            "title": "Landing page",
+            "description": "One page, responsive.",
+            "kind": kind,
+            "notice_days": "7",
+            "start_date": today(),
+            "milestones-TOTAL_FORMS": "1",
+            "milestones-INITIAL_FORMS": "0",
+        }
+        if kind == "fixed":
+            return {**data, f"{OFFER_ROW}-title": "Page", f"{OFFER_ROW}-amount": "250", f"{OFFER_ROW}-due_date": ""}
+        return {**data, "hourly_rate": "45.00", "weekly_hour_limit": "20", "manual_time_allowed": "on"}
+
+    return valid
+
+
+# Someone an offer cannot go to: nobody, Clara herself, or not an address at all.
+BAD_RECIPIENTS = st.one_of(
+    bad.blank(),
+    bad.with_nul(),
+    bad.too_long(254),
+    st.sampled_from(["clara", "CLARA", "clara@example.com", "no-such-person", "zoe@", "@example.org", "a@b", "x@@y.z"]),
+)
+# A due date is optional, but one before the start date, or not a date, is wrong.
+BAD_DUE_DATES = bad.bad_date.filter(lambda value: str(value).strip() != "")
+OFFER_COMMON_BAD = {
+    "to": BAD_RECIPIENTS,
+    "title": bad.bad_required_text(200),
+    "description": bad.bad_required_text(10_000),
+    "kind": bad.not_in(["hourly", "fixed"]),
+    "notice_days": bad.bad_integer(low=0, high=django_settings.MAX_NOTICE_DAYS),
+    "start_date": bad.bad_date,  # before today, more than OFFER_HORIZON_DAYS ahead, or not a date
+}
+OFFER_COMMON_REQUIRED = {"to", "title", "description", "kind", "notice_days", "start_date"}
+
+
 FORMS: dict[str, Form] = {
     "diary: record time": diary_form(lambda w: reverse("diary", args=[w.hourly.pk])),
     "diary: edit an entry": diary_form(lambda w: reverse("diary_entry_edit", args=[w.hourly.pk, w.entry.pk])),
@@ -305,6 +389,49 @@ FORMS: dict[str, Form] = {
         bad={"note": bad.bad_optional_text(2000)},
         redirect_with_error=True,
     ),
+    # Terms during the contract.
+    "milestone: add (client)": Form(
+        role="client",
+        path=lambda w: reverse("milestone_add", args=[w.fixed.pk]),
+        valid=lambda w: {"title": "Extra drafts", "amount": "50.00", "due_date": ""},
+        bad={
+            "title": bad.bad_required_text(200),
+            "amount": st.one_of(
+                bad.bad_amount(more_than_cents=django_settings.MILESTONE_MAXIMUM_CENTS),
+                st.sampled_from(["4.99", "0.01", "1"]),
+            ),
+            "due_date": bad.bad_date.filter(lambda text: text.strip()),  # optional: blank is fine
+        },
+        required=frozenset({"title", "amount"}),
+    ),
+    "weekly limit (client)": Form(
+        role="client",
+        path=lambda w: reverse("weekly_limit_change", args=[w.hourly.pk]),
+        valid=lambda w: {"limit": "hours", "hours": "20"},
+        bad={
+            "limit": bad.not_in(["hours", "none"]),
+            "hours": bad.bad_integer(low=1, high=django_settings.MAX_WEEKLY_HOUR_LIMIT),
+        },
+        required=frozenset({"limit", "hours"}),
+        pairs=(st.just({"hours": "40"}),),  # the limit already set for next week
+    ),
+    "rate: propose (freelancer)": Form(
+        role="freelancer",
+        path=lambda w: reverse("rate_change", args=[w.hourly.pk]),
+        valid=lambda w: {"rate": "65.00", "message": ""},
+        bad={
+            "rate": st.one_of(bad.bad_amount(more_than_cents=django_settings.MAX_HOURLY_RATE_CENTS), st.just("50.00")),
+            "message": bad.bad_optional_text(2000),
+        },
+        required=frozenset({"rate"}),
+    ),
+    "rate: decline (client)": Form(
+        role="client",
+        path=lambda w: reverse("rate_change_action", args=[w.rate_proposal.pk, "decline"]),
+        valid=lambda w: {"message": "Not now"},
+        bad={"message": bad.bad_optional_text(2000)},
+        redirect_with_error=True,
+    ),
     "refund request: dispute": Form(
         role="freelancer",
         path=lambda w: reverse("refund_request_action", args=[w.refund_request.pk, "dispute"]),
@@ -349,6 +476,41 @@ FORMS: dict[str, Form] = {
         bad={"text": bad.bad_required_text(3000)},
         required=frozenset({"text"}),
         redirect_with_error=True,
+    ),
+    "offers: send a fixed-price offer": Form(
+        role="client",
+        path=lambda w: reverse("offer_send"),
+        valid=offer_valid("fixed"),
+        bad={
+            **OFFER_COMMON_BAD,
+            f"{OFFER_ROW}-title": bad.bad_required_text(200),
+            f"{OFFER_ROW}-amount": st.one_of(
+                bad.bad_amount(more_than_cents=django_settings.MILESTONE_MAXIMUM_CENTS),
+                st.sampled_from(["4.99", "1", "0.50"]),  # below the minimum milestone
+            ),
+            f"{OFFER_ROW}-due_date": BAD_DUE_DATES,
+        },
+        required=frozenset(OFFER_COMMON_REQUIRED | {f"{OFFER_ROW}-title", f"{OFFER_ROW}-amount"}),
+    ),
+    "offers: send an hourly offer": Form(
+        role="client",
+        path=lambda w: reverse("offer_send"),
+        valid=offer_valid("hourly"),
+        bad={
+            **OFFER_COMMON_BAD,
+            "hourly_rate": bad.bad_amount(more_than_cents=django_settings.MAX_HOURLY_RATE_CENTS),
+            "weekly_hour_limit": bad.bad_integer(low=1, high=django_settings.MAX_WEEKLY_HOUR_LIMIT).filter(
+                lambda value: str(value).strip() != ""  # empty is "no limit"
+            ),
+        },
+        required=frozenset(OFFER_COMMON_REQUIRED | {"hourly_rate"}),
+    ),
+    "offers: decline with a reason": Form(
+        role="freelancer",
+        path=lambda w: reverse("offer_action", args=[w.offer.pk, "decline"]),
+        valid=lambda w: {"reason": "I am booked until September."},
+        bad={"reason": bad.bad_required_text(2000)},
+        required=frozenset({"reason"}),
     ),
     "review: decide a flag": Form(
         role="reviewer",
@@ -436,13 +598,93 @@ FORMS: dict[str, Form] = {
     "sign in": Form(
         role="anonymous",
         path=lambda w: reverse("login"),
-        valid=lambda w: {"username": "felix", "password": PASSWORD},
+        valid=lambda w: {"login": "felix", "password": PASSWORD},
         bad={
-            "username": st.one_of(bad.blank(), bad.with_nul(), bad.too_long(150), bad.junk_text),
+            "login": st.one_of(
+                bad.blank(), bad.with_nul(), bad.too_long(254), bad.junk_text, st.just("felix@example.org")
+            ),
             "password": st.one_of(bad.blank(), bad.with_nul(), bad.junk_text, st.just(PASSWORD.upper())),
         },
-        required=frozenset({"username", "password"}),
-        sign_in_page=True,
+        required=frozenset({"login", "password"}),
+        page_again=True,
+    ),
+    # A sign-up with a bad field stores no account, no address and no e-mail. (An
+    # address already registered is not bad input: the sign-up answers as for a new
+    # one and e-mails its owner; tests/accounts test it.)
+    "sign up": Form(
+        role="anonymous",
+        path=lambda w: reverse("account_signup"),
+        valid=lambda w: {
+            "username": "newcomer",
+            "email": "newcomer@example.com",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+        bad={
+            "username": st.one_of(bad.bad_required_text(30), BAD_USERNAMES),
+            "email": BAD_EMAILS,
+            "password1": WEAK_PASSWORDS,
+            "password2": st.one_of(bad.blank(), bad.with_nul(), st.just(NEW_PASSWORD.upper())),
+        },
+        required=frozenset({"username", "email", "password1", "password2"}),
+        page_again=True,
+    ),
+    "password reset: ask for a link": Form(
+        role="anonymous",
+        path=lambda w: reverse("account_reset_password"),
+        valid=lambda w: {"email": "felix@example.com"},
+        bad={"email": BAD_EMAILS},
+        required=frozenset({"email"}),
+        page_again=True,
+    ),
+    "password reset: the new password": Form(
+        role="anonymous",
+        path=reset_form_path,
+        path_follows_link=True,
+        valid=lambda w: {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        bad={
+            "password1": st.one_of(WEAK_PASSWORDS, st.just("felix-felix-felix")),
+            "password2": st.one_of(bad.blank(), bad.with_nul(), st.just(NEW_PASSWORD.upper())),
+        },
+        required=frozenset({"password1", "password2"}),
+        page_again=True,
+    ),
+    "password change": Form(
+        role="freelancer",
+        path=lambda w: reverse("account_change_password"),
+        valid=lambda w: {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        bad={
+            "oldpassword": st.one_of(bad.blank(), bad.with_nul(), bad.junk_text, st.just(PASSWORD.upper())),
+            "password1": st.one_of(WEAK_PASSWORDS, st.just("felix-felix-felix")),
+            "password2": st.one_of(bad.blank(), bad.with_nul(), st.just(NEW_PASSWORD.upper())),
+        },
+        required=frozenset({"oldpassword", "password1", "password2"}),
+        page_again=True,
+    ),
+    # Asking to change one's address: the button names the action, so nothing is
+    # "required" (a body without it, JSON included, only shows the page again).
+    "e-mail address change": Form(
+        role="freelancer",
+        path=lambda w: reverse("account_email"),
+        valid=lambda w: {"email": "felix.new@example.com", "action_add": ""},
+        bad={"email": st.one_of(BAD_EMAILS, st.just("FELIX@example.com"))},
+        page_again=True,
+    ),
+    "settings: public profile": Form(
+        role="freelancer",
+        path=lambda w: reverse("profile_settings"),
+        valid=lambda w: {"display_name": "Felix F.", "headline": "Django and PostgreSQL"},
+        bad={
+            "display_name": st.one_of(bad.bad_optional_text(60), CONTROL_TEXT),
+            "headline": st.one_of(bad.bad_optional_text(120), CONTROL_TEXT),
+        },
+    ),
+    "settings: e-mail preferences": Form(
+        role="freelancer",
+        path=lambda w: reverse("email_settings"),
+        valid=lambda w: {"feedback": "off"},
+        bad={"feedback": bad.not_in(["on", "off"])},
+        required=frozenset({"feedback"}),
     ),
 }
 
@@ -486,7 +728,7 @@ def test_bad_input_to_every_form_is_refused_without_server_error_and_stores_noth
     form = FORMS[endpoint]
     world = build_world()
     browser = world.browser(form.role, raise_request_exception=False)
-    path = form.path(world)
+    path = form.path(world, browser) if form.path_follows_link else form.path(world)
     rows = Rows()
 
     @fuzz_settings()
@@ -499,7 +741,8 @@ def test_bad_input_to_every_form_is_refused_without_server_error_and_stores_noth
             response,
             rows,
             redirect_with_error=form.redirect_with_error,
-            sign_in_page=form.sign_in_page,
+            page_again=form.page_again,
+            user=world.user(form.role),
         )
 
     fuzz()
@@ -535,6 +778,19 @@ ID_ENDPOINTS = {
         lambda w: {"private_reason": "completed", "private_recommend": "1"},
     ),
     "feedback_respond": (lambda i: reverse("feedback_respond", args=[i]), lambda w: {"text": "Forged"}),
+    "milestone_add": (
+        lambda i: reverse("milestone_add", args=[i]),
+        lambda w: {"title": "Forged", "amount": "10.00"},
+    ),
+    "weekly_limit_change": (
+        lambda i: reverse("weekly_limit_change", args=[i]),
+        lambda w: {"limit": "hours", "hours": "10"},
+    ),
+    "rate_change": (lambda i: reverse("rate_change", args=[i]), lambda w: {"rate": "70.00"}),
+    "rate_change_action accept": (lambda i: reverse("rate_change_action", args=[i, "accept"]), lambda w: {}),
+    "offer accept": (lambda i: reverse("offer_action", args=[i, "accept"]), lambda w: {}),
+    "offer decline": (lambda i: reverse("offer_action", args=[i, "decline"]), lambda w: {"reason": "Forged"}),
+    "offer withdraw": (lambda i: reverse("offer_action", args=[i, "withdraw"]), lambda w: {}),
     "refund_payment": (
         lambda i: reverse("refund_payment", args=[i]),
         lambda w: {f"p{w.payment.pk}-amount": "1.00", f"p{w.payment.pk}-idempotency_key": uuid.uuid4().hex},
@@ -556,6 +812,10 @@ def world_ids(world: World) -> list[int]:
         world.checklist_item,
         world.refund_request,
         world.disputed,
+        world.rated,
+        world.rate_proposal,
+        world.offer,
+        world.invitation,
     ]
     return sorted({item.pk for item in objects})
 
@@ -592,18 +852,24 @@ def test_any_text_in_url_path_parts_is_404_without_server_error():
     segment = st.text(st.characters(codec="utf-8", exclude_characters="/"), min_size=1, max_size=30)
 
     @fuzz_settings(EXAMPLES * 3)
-    @given(where=st.sampled_from(["contract", "milestone", "refund request", "profile"]), text=segment)
+    @given(
+        where=st.sampled_from(["contract", "milestone", "refund request", "rate change", "offer", "profile"]),
+        text=segment,
+    )
     def fuzz(where, text):
         quoted = quote(text, safe="")
         path = {
             "contract": f"/contracts/{world.hourly.pk}/actions/{quoted}/",
             "milestone": f"/milestones/{world.milestone.pk}/{quoted}/",
             "refund request": f"/refund-requests/{world.refund_request.pk}/{quoted}/",
+            "rate change": f"/rate-changes/{world.rate_proposal.pk}/{quoted}/",
+            "offer": f"/offers/{world.offer.pk}/{quoted}/",
             "profile": f"/people/{quoted}/",
         }[where]
         known = {"pause", "resume", "withdraw_notice", "propose_end", "withdraw_end_proposal", "decline_end"}
         known |= {"fund", "submit", "release", "approve"}
         known |= {"dispute", "clara", "felix", "uma", "sam", "rita"}
+        known |= {"accept", "decline", "withdraw"}
         if text in known or text.lower() in known:
             return
         response = browser.get(path) if where == "profile" else browser.post(path, {})

@@ -1,7 +1,8 @@
 """A property-based model of the service layer (Hypothesis ``RuleBasedStateMachine``).
 
 Random sequences of: creating hourly and fixed-price contracts, recording, editing and
-deleting time, funding, submitting and releasing milestones, ending by either party
+deleting time, proposing new rates (accepted, declined or left to lapse) and changing
+weekly limits, funding, submitting and releasing milestones, ending by either party
 (with notice where the terms set one), proposing and accepting a mutual end,
 withdrawing notice, answering refund requests, refunds at random ages (179, 180 and
 181 days among them), feedback, and time passing with the deadline sweep (and the
@@ -211,6 +212,38 @@ class PortalModel(RuleBasedStateMachine):
             except DomainError:
                 return
         assert contract.state != ContractState.ENDED, "the diary of an ended contract was changed"
+
+    # Terms during the contract: a new rate proposed and answered, a weekly limit.
+
+    @precondition(lambda self: Contract.objects.filter(kind=ContractKind.HOURLY).exists())
+    @rule(
+        index=st.integers(0, 20),
+        client=st.booleans(),
+        change=st.sampled_from(["rate accepted", "rate declined", "rate left to lapse", "weekly limit"]),
+        amount=st.sampled_from([1, 5, 40, 2500, 7777]),
+    )
+    def change_terms(self, index, client, change, amount):
+        """A new rate (``amount`` cents) proposed by either party and answered by the
+        other, or a weekly limit (``amount`` hours, or none) set by the client."""
+        self.step(f"terms: {change}")
+        contract = _pick([c for c in self.contracts() if c.is_hourly], index)
+        with self.now():
+            try:
+                if change == "weekly limit":
+                    hours = None if amount > 168 else amount
+                    services.contract_weekly_limit_change(contract=contract, by=contract.client, hours=hours)
+                else:
+                    proposal = services.rate_change_propose(
+                        contract=contract, by=self.party(contract, client), rate_cents=amount * 100
+                    )
+                    other = self.party(contract, not client)
+                    if change == "rate accepted":
+                        services.rate_change_accept(proposal=proposal, by=other)
+                    elif change == "rate declined":
+                        services.rate_change_decline(proposal=proposal, by=other)
+            except DomainError:
+                return
+        assert contract.state != ContractState.ENDED, "the terms of an ended contract changed"
 
     # Milestones.
 
@@ -428,6 +461,7 @@ class PortalModel(RuleBasedStateMachine):
             "ledger balanced, balances match their records": invariants.ledger_violations(),
             "no payment refunded beyond its amount or after 180 days": invariants.refund_violations(),
             "state machines only in reachable states": invariants.transition_violations(),
+            "every invoice one billing week at that week's rate": invariants.invoice_violations(),
         }
         STATS["invariant checks"] += len(violations)
         assert {name: found for name, found in violations.items() if found} == {}

@@ -125,7 +125,14 @@ def test_every_page_has_a_csp_without_inline_script_or_style_and_the_pages_have_
     pages = [
         ("anonymous", reverse("home")),
         ("anonymous", reverse("login")),
+        ("anonymous", reverse("account_signup")),
+        ("anonymous", reverse("account_reset_password")),
+        ("anonymous", reverse("account_email_verification_sent")),
         ("anonymous", reverse("profile", args=["felix"])),
+        ("client", reverse("account_settings")),
+        ("client", reverse("account_email")),
+        ("client", reverse("account_change_password")),
+        ("client", reverse("logout")),
         ("client", reverse("my_jobs")),
         ("client", reverse("contract_detail", args=[world.hourly.pk])),
         ("client", reverse("contract_detail", args=[world.fixed.pk])),
@@ -243,6 +250,11 @@ def test_every_form_on_the_pages_carries_the_csrf_token():
     world = build_world()
     for role, path in [
         ("anonymous", reverse("login")),
+        ("anonymous", reverse("account_signup")),
+        ("anonymous", reverse("account_reset_password")),
+        ("client", reverse("account_settings")),
+        ("client", reverse("account_email")),
+        ("client", reverse("account_change_password")),
         ("client", reverse("contract_detail", args=[world.fixed.pk])),
         ("client", reverse("contract_end", args=[world.fixed.pk])),
         ("freelancer", reverse("diary", args=[world.hourly.pk])),
@@ -271,7 +283,7 @@ def test_five_failed_sign_ins_lock_the_account_from_that_address_even_for_the_ri
         for attempt in range(1, LIMIT):
             response = post_sign_in(browser, "felix", "wrong-password")
             assert response.status_code == 200, attempt
-            assert "Please enter a correct username and password." in response.content.decode()
+            assert "Please enter a correct username or e-mail address and password." in response.content.decode()
         locking = post_sign_in(browser, "felix", "wrong-password")
         right = post_sign_in(browser, "felix")
 
@@ -281,7 +293,7 @@ def test_five_failed_sign_ins_lock_the_account_from_that_address_even_for_the_ri
     assert "Too many failed sign-ins" in page
     assert "even with the right password" in page
     assert f"You can try again at {(T0 + COOL_OFF):%H:%M} UTC, in 15 minutes." in page
-    assert 'name="username"' in page and 'value="felix"' in page  # the sign-in form, ready for later
+    assert 'name="login"' in page and 'value="felix"' in page  # the sign-in form, ready for later
     REPORT["Sign-in lockout"] = f"after {LIMIT} failures per username and address, for {COOL_OFF}"
 
 
@@ -355,7 +367,7 @@ def test_with_throttling_on_a_suspended_account_is_still_told_the_rule_and_wrong
     generic = post_sign_in(Client(), "gary", "wrong-password").content.decode()
 
     assert "This account was permanently closed" in told and "Payment outside the platform" in told
-    assert "Please enter a correct username and password." in generic
+    assert "Please enter a correct username or e-mail address and password." in generic
     assert "closed" not in generic
 
 

@@ -9,12 +9,16 @@ for 15 days, so auto-release is due) and unfunded milestones; payments 181, 180 
 period just over with the other party's proposal to end open (the sweep's end races
 the acceptance); client-ended with open refund requests. Actors (processes) meet at a
 barrier at each contract and fire bursts of random actions at it (see
-``storm_worker``); two sweeper processes run the beat sweep all along.
+``storm_worker``); two sweeper processes run the beat sweep all along. Before the
+contracts come offers, fixed-price, some of them expiring in the first seconds of the
+storm: accepted while being withdrawn, declined or expired by the sweep.
 
 Afterwards: no request got a server error (refusals are the domain's message), and
 every rule of ``invariants`` holds: ledger balanced and balances matching their
 records, no payment refunded beyond its amount or after 180 days, every contract
-ended at most once and settled once, every reminder and e-mail sent at most once.
+ended at most once and settled once, every reminder and e-mail sent at most once,
+every offer answered once (accepted: exactly one contract, its first milestone funded
+once).
 
 CI runs a short storm; ``STRESS=long`` (``make stress``) a long one, whose figures go
 to docs/reliability.md.
@@ -25,7 +29,7 @@ import email.policy
 import json
 import multiprocessing
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,6 +42,7 @@ from billing.models import Payment, Refund
 from contracts import services
 from contracts.models import Contract, ContractState, JobKind, JobState, ScheduledJob
 from contracts.services import MilestoneChoice, MilestoneDecision
+from offers.models import Offer
 from tests.factories import (
     DiaryEntryFactory,
     FixedContractFactory,
@@ -45,6 +50,7 @@ from tests.factories import (
     MilestoneFactory,
     UserFactory,
 )
+from tests.fixtures.offers import fixed_offer
 from tests.fixtures.workers import MAIL_SEPARATOR, worker_database_url
 from tests.reliability import invariants
 from tests.reliability.report import long_run, write_component
@@ -138,6 +144,19 @@ class Shapes:
         )
         return contract
 
+    def offers(self, count: int) -> list[int]:
+        """Fixed-price offers waiting for an answer: half open for days, half expiring a
+        few seconds into the storm, one after the other, while the actors answer them."""
+        made = []
+        for n in range(count):
+            expires_at = self.now + (timedelta(days=7) if n % 2 == 0 else timedelta(seconds=4 + 1.5 * n))
+            made.append(fixed_offer(**self.offer_parties(), title=f"Storm offer {n}", expires_at=expires_at).pk)
+        return made
+
+    def offer_parties(self) -> dict:
+        parties = self.parties()
+        return {"client": parties["client"], "to": parties["freelancer"]}
+
     def build(self, per_shape: int) -> list[int]:
         makers = [self.hourly, self.fixed, self.refund_ages, self.ended_feedback, self.notice, self.refund_request]
         return [maker().pk for _ in range(per_shape) for maker in makers]
@@ -154,7 +173,9 @@ def delivered_mail(mail_dir: Path) -> list[tuple[str, str]]:
     return sent
 
 
-def run_storm(*, contract_ids: list[int], size: dict, tmp_path: Path) -> tuple[list[dict], float]:
+def run_storm(
+    *, contract_ids: list[int], size: dict, tmp_path: Path, offer_ids: list[int] = ()
+) -> tuple[list[dict], float]:
     context = multiprocessing.get_context("spawn")
     results_dir, mail_dir = tmp_path / "results", tmp_path / "mail"
     results_dir.mkdir()
@@ -163,6 +184,7 @@ def run_storm(*, contract_ids: list[int], size: dict, tmp_path: Path) -> tuple[l
         "database_url": worker_database_url(),
         "email_dir": str(mail_dir),
         "contract_ids": contract_ids,
+        "offer_ids": list(offer_ids),
         "burst": size["burst"],
         "max_seconds": size["max_seconds"],
     }
@@ -201,9 +223,10 @@ def test_storm_of_conflicting_actions_loses_nothing_and_returns_no_server_error(
     now = timezone.now()
     shapes = Shapes(now)
     contract_ids = shapes.build(size["contracts_per_shape"])
+    offer_ids = shapes.offers(2 * size["contracts_per_shape"])
     storm_start = timezone.now()
 
-    results, elapsed = run_storm(contract_ids=contract_ids, size=size, tmp_path=tmp_path)
+    results, elapsed = run_storm(contract_ids=contract_ids, offer_ids=offer_ids, size=size, tmp_path=tmp_path)
 
     assert len(results) == size["actors"] + size["sweepers"]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {OK: 0, REFUSED: 0, SERVER_ERROR: 0})
@@ -231,6 +254,8 @@ def test_storm_of_conflicting_actions_loses_nothing_and_returns_no_server_error(
 
     contracts = Contract.objects.filter(pk__in=contract_ids)
     ended = contracts.filter(state=ContractState.ENDED).count()
+    offer_outcomes = Counter(Offer.objects.filter(pk__in=offer_ids).values_list("state", flat=True))
+    outcomes_of_offers = ", ".join(f"{n} {state}" for state, n in sorted(offer_outcomes.items()))
     reminders_done = ScheduledJob.objects.filter(kind=JobKind.FEEDBACK_REMINDER, state=JobState.DONE).count()
     write_component(
         "storm",
@@ -239,6 +264,7 @@ def test_storm_of_conflicting_actions_loses_nothing_and_returns_no_server_error(
             ("variant", "long" if long_run() else "short"),
             ("processes", f"{size['actors']} actors (HTTP requests through the views) + {size['sweepers']} sweepers"),
             ("contracts", f"{len(contract_ids)} ({size['contracts_per_shape']} of each of 6 shapes), {ended} ended"),
+            ("offers", f"{len(offer_ids)}: {outcomes_of_offers}"),
             ("duration", f"{elapsed:.1f} s"),
             ("requests", requests),
             *(

@@ -329,7 +329,7 @@ def test_suspend_ends_open_contracts_returns_escrow_and_the_user_cannot_sign_in(
         rule_public_explanation(FlagRule.OFF_PLATFORM_CONTACT),
         "Asked for PayPal payments.",
     )
-    sign_in = Client().post(reverse("login"), {"username": freelancer.username, "password": PASSWORD})
+    sign_in = Client().post(reverse("login"), {"login": freelancer.username, "password": PASSWORD})
     assert sign_in.status_code == 200
     assert f"permanently closed on {suspension.created_at:%Y-%m-%d}: {OFF_PLATFORM}" in unescaped(sign_in)
     assert "_auth_user_id" not in sign_in.wsgi_request.session

@@ -102,7 +102,7 @@ def test_a_suspended_user_signing_in_reads_the_rule_its_explanation_and_the_mess
             message_to_user="You may ask for a review by replying to our e-mail.",
         )
 
-    page = client.post(reverse("login"), {"username": "gary", "password": PASSWORD}).content.decode()
+    page = client.post(reverse("login"), {"login": "gary", "password": PASSWORD}).content.decode()
 
     closed = "This account was permanently closed on 2026-03-04: Payment or contact details for outside the platform."
     assert closed in page

@@ -8,7 +8,11 @@ and writes nothing.
 The circumvention cases for the review queue are not written as flags: they are
 things users do (gary ends contracts days after they start, asks for WhatsApp and
 PayPal, refunds most of a payment; fiona disputes a refund request) and the
-portal's own detectors raise the flags, as they would for anyone."""
+portal's own detectors raise the flags, as they would for anyone.
+
+Every demo account's e-mail address is verified, as after following the sign-up
+link, so each may send offers; Clara's offers wait for an answer, were declined, and
+expired unanswered."""
 
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -21,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.verification import mark_email_verified
 from billing.models import Payment
 from billing.services.invoices import invoice_unbilled_time
 from billing.services.refunds import refund_create
@@ -36,8 +41,11 @@ from contracts.models import (
     RefundRequestState,
 )
 from contracts.services import MilestoneChoice, MilestoneDecision
+from offers import services as offer_services
+from offers.models import Offer
 
 DEMO_MARKER = "[demo]"
+DEMO_OFFER = "Mobile app redesign"  # the offers are loaded once: this one says they are
 
 
 @contextmanager
@@ -82,6 +90,12 @@ class Command(BaseCommand):
             )
             for flag in raised:
                 self.stdout.write(f"  #{flag.pk} {flag.rule} ({flag.subject}): {flag.explanation}")
+        if Offer.objects.filter(client__username="clara", title=DEMO_OFFER).exists():
+            self.stdout.write("Demo offers already loaded.")
+        else:
+            with transaction.atomic():
+                self._offers(**self._users())
+            self.stdout.write(self.style.SUCCESS("Demo offers loaded."))
         self._print_flags()
         self._print_logins()
 
@@ -108,6 +122,7 @@ class Command(BaseCommand):
                 user.is_staff = user.is_superuser = True
             user.set_password(DEMO_PASSWORD)
             user.save()
+            mark_email_verified(user)
             if demo["username"] == "admin":
                 # A superuser has every permission; the reviewer's is given as well, so
                 # the demo admin stays a reviewer if the superuser flag is taken away.
@@ -270,6 +285,80 @@ class Command(BaseCommand):
             private_reason="unsuccessful",
             private_recommend=6,
         )
+
+    def _offer(
+        self, client, to, title, description, *, milestones=(), rate=None, limit=None, notice=0, sent_days_ago=0
+    ):
+        """An offer from ``client``, sent ``sent_days_ago`` days ago (expiring 7 days after that)."""
+        sent_at = timezone.now() - timedelta(days=sent_days_ago)
+        with as_of(sent_at):
+            return offer_services.offer_send(
+                client=client,
+                to=to.username,
+                title=title,
+                description=description,
+                kind=ContractKind.FIXED if milestones else ContractKind.HOURLY,
+                start_date=timezone.localdate(sent_at),
+                hourly_rate_cents=rate,
+                weekly_hour_limit=limit,
+                notice_days=notice,
+                milestones=milestones,
+            )
+
+    def _offers(self, clara, felix, fiona, **others):
+        """Offers in every state an offer waits in or ends in: two waiting for an
+        answer (one of them Felix's, with what its terms mean at the end), one
+        declined with a reason, one expired unanswered, one accepted."""
+        self._offer(
+            clara,
+            felix,
+            DEMO_OFFER,
+            "Redesign the shop's iOS and Android app: wireframes of the twelve main screens first, then the "
+            "visual design in our brand colours, handed over in Figma.",
+            milestones=[("Wireframes", 600_00), ("Visual design", 900_00)],
+            notice=7,
+            sent_days_ago=1,
+        )
+        self._offer(
+            clara,
+            fiona,
+            "Support retainer",
+            "Answer customer questions about our design templates, up to ten hours a week.",
+            rate=4500,
+            limit=10,
+            sent_days_ago=2,
+        )
+        podcast = self._offer(
+            clara,
+            fiona,
+            "Podcast editing",
+            "Edit ten episodes of our podcast: cut, level and add the intro.",
+            milestones=[("Ten episodes", 350_00)],
+            sent_days_ago=3,
+        )
+        with as_of(timezone.now() - timedelta(days=2)):
+            offer_services.offer_decline(
+                offer=podcast, by=fiona, reason="Audio is outside what I do; I am glad to help with artwork."
+            )
+        dashboard = self._offer(
+            clara,
+            felix,
+            "Analytics dashboard",
+            "Build a dashboard of weekly sales from our shop's database.",
+            rate=7000,
+            limit=15,
+            sent_days_ago=9,
+        )
+        with as_of(dashboard.expires_at):
+            offer_services.offer_expire(offer_id=dashboard.pk)
+        onboarding = self._offer(
+            clara,
+            felix,
+            "Onboarding e-mails",
+            "Write the five e-mails new customers receive in their first two weeks, then A/B variants of each.",
+            milestones=[("Five e-mails", 250_00), ("A/B variants", 150_00)],
+        )
+        offer_services.offer_accept(offer=onboarding, by=felix)
 
     def _review_cases(self, clara, fiona, gary, admin, **others):
         """What a reviewer finds in the queue, raised by the detectors themselves."""

@@ -50,7 +50,10 @@ def test_contract_page_shows_terms_with_money_as_dollars_and_cents(client, clien
     response = client.get(reverse("contract_detail", args=[contract.pk]))
 
     terms = text_of(section(response, "<h2>Terms</h2>", "</dl>"))
-    assert terms == "Terms Kind Hourly Rate $1,234.56 an hour Weekly limit 30 hours Notice period None: ends at once"
+    assert terms == (
+        "Terms Kind Hourly Rate $1,234.56 an hour Weekly limit 30 hours Manual time Allowed "
+        "Notice period None: ends at once"
+    )
     diary = text_of(section(response, 'id="diary-summary"', "</dl>"))
     # 1:30 h at $1,234.56/h = $1,851.84
     assert "This week 1:30 h Not yet invoiced 1:30 h · $1,851.84 All time 1:30 h" in diary
